@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// LabelBackend: the mechanism under a labeling driver.
+//
+// svirt keeps decisions (which label goes on which resource; lib/plan) apart
+// from mechanism (how a label is read, written and entered). A backend is the
+// mechanism: it reads and writes one file's label through a descriptor the
+// core has already opened safely, sets the exec label in a forked child, and
+// tells the host defaults. The SELinux backend does this with libselinux; the
+// test backend keeps labels in the "user.svirt.label" xattr so unit tests need
+// neither SELinux nor root. Both are driven by the same planner and state code,
+// so the test backend's decisions are the SELinux backend's decisions.
+//
+// A backend never resolves paths itself: `fd` is an O_PATH|O_NOFOLLOW
+// descriptor of the already-resolved, already-vetted file, and `path` is only
+// for messages. Label it through "/proc/self/fd/N" (the way systemd does), so a
+// symlink swapped in after resolution cannot redirect the write.
+//
+// Thread-safety: implementations must allow concurrent calls on distinct fds.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "svirt/config.h"
+#include "svirt/export.h"
+#include "svirt/label.h"
+#include "svirt/result.h"
+
+namespace svirt {
+
+// Where default labels come from, after config and host were consulted.
+struct SVIRT_EXPORT HostDefaults {
+  std::string process_context;                    // the caller's own context
+  std::string domain_context;                     // first line of virtual_domain_context
+  std::optional<std::string> tcg_domain_context;  // second line, if any
+  std::string image_context;                      // first line of virtual_image_context
+  std::string content_context;                    // second line
+};
+
+class SVIRT_EXPORT LabelBackend {
+ public:
+  virtual ~LabelBackend();
+
+  // "selinux" or "test".
+  virtual std::string_view name() const = 0;
+  // Model and DOI this backend reports.
+  virtual SecurityModel model() const = 0;
+  // Host enforcement state, probed once and cached.
+  virtual EnforcingMode mode() const = 0;
+
+  // Defaults for the planner: `config` values win over what the host says.
+  virtual Result<HostDefaults> defaults(const Config& config) const = 0;
+
+  // Whether the loaded policy accepts `context` (security_check_context_raw);
+  // the test backend accepts any syntactically valid context.
+  virtual Result<void> check_context(const std::string& context) const = 0;
+
+  // Label of the file behind `fd` (O_PATH). nullopt: the file has none.
+  virtual Result<std::optional<std::string>> get_label(int fd, const std::string& path) = 0;
+  // Writes `label` on the file behind `fd` (O_PATH). EOPNOTSUPP and EROFS come
+  // back as ErrorCode::kUnsupported so callers can decide to warn.
+  virtual Result<void> set_label(int fd, const std::string& path, const std::string& label) = 0;
+  // The host's default label for `path` (file_contexts), nullopt if none.
+  virtual Result<std::optional<std::string>> default_label(const std::string& path, mode_t mode) = 0;
+
+  // Called in a forked child right before exec: the next exec runs under
+  // `label`. Must not allocate after fork beyond what libselinux itself does.
+  virtual Result<void> set_exec_label(const std::string& label) = 0;
+  // Sockets created by this thread get `label` until clear_socket_label().
+  virtual Result<void> set_socket_label(const std::string& label) = 0;
+  virtual Result<void> clear_socket_label() = 0;
+  // Context of a running process.
+  virtual Result<std::string> process_label(pid_t pid) = 0;
+};
+
+}  // namespace svirt

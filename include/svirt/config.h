@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// svirt's configuration: a GLib key file, like qemu.conf for libvirt.
+//
+//   [selinux]
+//   process_context    = system_u:system_r:virtd_t:s0-s0:c0.c1023
+//   domain_context     = system_u:system_r:svirt_t:s0
+//   tcg_domain_context = system_u:system_r:svirt_tcg_t:s0
+//   image_context      = system_u:object_r:svirt_image_t:s0
+//   content_context    = system_u:object_r:virt_content_t:s0
+//   [security]
+//   default_confined = true
+//   require_confined = false
+//
+// Every key is optional. The SELinux driver takes a missing context from the
+// host (getcon_raw, virtual_domain_context, virtual_image_context); the test
+// driver uses the values above as its defaults. docs/config.md lists each key.
+//
+// Thread-safety: plain value.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "svirt/export.h"
+#include "svirt/result.h"
+
+namespace svirt {
+
+struct SVIRT_EXPORT Config {
+  std::optional<std::string> process_context;     // stands for the caller's getcon()
+  std::optional<std::string> domain_context;      // KVM process context
+  std::optional<std::string> tcg_domain_context;  // <domain type='qemu'> process context
+  std::optional<std::string> image_context;       // read-write image context
+  std::optional<std::string> content_context;     // read-only content context
+  bool default_confined = true;   // a domain without <seclabel> gets a dynamic label
+  bool require_confined = false;  // refuse domains whose seclabel type is none
+
+  // Parses key-file text. Unknown groups and keys are errors (a typo must
+  // not silently weaken confinement); so are contexts that do not parse.
+  static Result<Config> parse(std::string_view text, std::string_view origin = "config");
+  static Result<Config> load_file(const std::string& path);
+};
+
+}  // namespace svirt

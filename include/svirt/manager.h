@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// SecurityManager: the entry point for a management stack.
+//
+//   svirt::ManagerOptions opts;                 // driver "auto", /var/lib/svirt
+//   auto mgr = svirt::SecurityManager::open(opts);
+//   if (!mgr) return fail(mgr.error());
+//   auto def = svirt::DomainDef::parse_file("vm1.xml");
+//   if (!def) return fail(def.error());
+//   auto prepared = (*mgr)->prepare(*def);      // label + relabel every resource
+//   if (!prepared) return fail(prepared.error());
+//   auto pid = (*mgr)->launch(prepared->live, {"/usr/bin/qemu-system-x86_64", ...});
+//   ...                                          // VM runs as svirt_t:s0:cA,cB
+//   auto report = (*mgr)->release(def->name);   // every file back to its original
+//
+// The manager owns a state directory that makes its work durable and shared
+// by every process on the host:
+//  - a lock file: every lifecycle call below holds it, so two processes (two
+//    `svirt` commands, or a command and a daemon) never interleave;
+//  - the MCS registry: every pair in use, dynamic or static, by domain;
+//  - per-file records: original label, label applied, domains using it;
+//    written (fsync + rename) before the file's label is changed;
+//  - per-domain records: live XML, pid and process start time, boot id.
+// open() runs recover() unless told not to, so a crash of svirt or of the host
+// never leaves a file with a VM's label once a manager opens the state again.
+//
+// Errors: every call returns Result; nothing is logged or printed. Warnings
+// that do not fail a call (permissive host, a filesystem without labels) come
+// back in the reports' `warnings`.
+//
+// Thread-safety: a SecurityManager may be used from several threads; lifecycle
+// calls serialize on the host-wide lock. set_process_label() is for a forked
+// child and takes no lock.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "svirt/backend.h"
+#include "svirt/config.h"
+#include "svirt/domain.h"
+#include "svirt/driver.h"
+#include "svirt/export.h"
+#include "svirt/label.h"
+#include "svirt/result.h"
+
+namespace svirt {
+
+struct SVIRT_EXPORT ManagerOptions {
+  // "selinux", "test", "none" or "auto" (selinux when SELinux is enabled,
+  // else none; see SecurityManager::probe_note()).
+  std::string driver = "auto";
+  // Key file; unset: /etc/svirt/svirt.conf when it exists, else built-in defaults.
+  std::optional<std::string> config_file;
+  // Already-parsed config; wins over config_file.
+  std::optional<Config> config;
+  std::string state_dir = "/var/lib/svirt";
+  // Run recover() when opening.
+  bool recover_on_open = true;
+};
+
+// A domain after prepare(): its live definition (label and imagelabel filled
+// in) and what happened to each resource.
+struct SVIRT_EXPORT PreparedDomain {
+  DomainDef live;
+  SecurityLabel label;
+  std::vector<AppliedLabel> resources;
+  std::vector<std::string> warnings;
+};
+
+struct SVIRT_EXPORT ReleaseReport {
+  std::string name;
+  RestoreReport restore;
+  std::vector<std::string> warnings;
+};
+
+enum class DomainState { kPrepared, kRunning, kGone };
+SVIRT_EXPORT const char* domain_state_name(DomainState s) noexcept;
+
+struct SVIRT_EXPORT DomainStatus {
+  std::string name;
+  pid_t pid = 0;  // 0 when not started
+  SecurityLabel label;
+  DomainState state = DomainState::kPrepared;
+};
+
+struct SVIRT_EXPORT RecoveryReport {
+  std::vector<std::string> released;    // domains whose files were restored
+  std::vector<std::string> reserved;    // still running: label re-reserved
+  std::vector<Error> errors;
+  std::vector<std::string> warnings;
+};
+
+class SVIRT_EXPORT SecurityManager {
+ public:
+  static Result<std::unique_ptr<SecurityManager>> open(const ManagerOptions& options);
+  ~SecurityManager();
+  SecurityManager(const SecurityManager&) = delete;
+  SecurityManager& operator=(const SecurityManager&) = delete;
+
+  SecurityDriver& driver();
+  SecurityModel model() const;
+  // Why "auto" picked the driver it did, e.g. "SELinux is disabled on this
+  // host: using driver none"; "" when the driver was named.
+  const std::string& probe_note() const;
+  // The label backend of a labeling driver (selinux, test); null otherwise.
+  LabelBackend* backend();
+
+  // gen_label + set_all_labels + durable state, as one transaction: on
+  // failure nothing is left labelled and the label is released. Fails with
+  // kConflict when a domain of that name is already recorded.
+  Result<PreparedDomain> prepare(const DomainDef& def);
+  // restore_all_labels + release_label + drop state. Restores what it can and
+  // reports every failure; the state is dropped only when all succeeded.
+  Result<ReleaseReport> release(const std::string& name);
+
+  // Forks, sets the process label in the child, execs argv[0] (PATH is
+  // searched) and records the child's pid and start time. `extra_env` entries
+  // ("K=V") are added to the child's environment. Returns the child pid.
+  Result<pid_t> launch(const std::string& name, const std::vector<std::string>& argv,
+                       const std::vector<std::string>& extra_env = {});
+  // For stacks that fork themselves: call in the child right before exec.
+  Result<void> set_process_label(const DomainDef& live);
+  // Records that `name` now runs as `pid` (launch() does this itself).
+  Result<void> mark_running(const std::string& name, pid_t pid);
+
+  Result<std::vector<DomainStatus>> list();
+  Result<DomainStatus> status(const std::string& name);
+  // The live definition recorded for `name`.
+  Result<DomainDef> live_definition(const std::string& name);
+  // Label of the domain's process as the host reports it (dominfo).
+  Result<SecurityLabel> process_label(const std::string& name);
+
+  // For every recorded domain whose process is gone (or never started):
+  // restore and release. For those still running: re-reserve their labels.
+  Result<RecoveryReport> recover();
+
+  // Hotplug.
+  Result<std::vector<AppliedLabel>> attach(const std::string& name, const DeviceDef& dev);
+  Result<RestoreReport> detach(const std::string& name, const DeviceDef& dev);
+
+  struct Impl;
+
+ private:
+  explicit SecurityManager(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace svirt
