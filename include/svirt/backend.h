@@ -64,6 +64,11 @@ class SVIRT_EXPORT LabelBackend {
   // Writes `label` on the file behind `fd` (O_PATH). EOPNOTSUPP and EROFS come
   // back as ErrorCode::kUnsupported so callers can decide to warn.
   virtual Result<void> set_label(int fd, const std::string& path, const std::string& label) = 0;
+  // Removes the label, leaving the file unlabelled. Used only to restore a file
+  // that had no label before svirt touched it and has no file_contexts default.
+  // The default answers kUnsupported (SELinux cannot remove security.selinux);
+  // the test backend removes its xattr.
+  virtual Result<void> remove_label(int fd, const std::string& path);
   // The host's default label for `path` (file_contexts), nullopt if none.
   virtual Result<std::optional<std::string>> default_label(const std::string& path, mode_t mode) = 0;
 
