@@ -92,6 +92,11 @@ class SVIRT_EXPORT SecurityDriver {
 
   // The label `pid` runs under, as the host reports it.
   virtual Result<SecurityLabel> get_process_label(const DomainDef& def, pid_t pid) = 0;
+
+  // Conditions the last verbs met that did not fail them (a filesystem that
+  // cannot hold labels, an error ignored because the host is permissive).
+  // Returns them once and forgets them.
+  virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 }  // namespace svirt

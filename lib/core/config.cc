@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Config key file. Unknown groups and keys are refused rather than ignored:
+// a misspelt "require_confined" that silently did nothing would weaken
+// confinement without anyone noticing.
+#include <glib.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "svirt/config.h"
+#include "svirt/context.h"
+
+namespace svirt {
+namespace {
+
+struct KeyFileDeleter {
+  void operator()(GKeyFile* k) const { g_key_file_free(k); }
+};
+struct GErrorDeleter {
+  void operator()(GError* e) const { g_error_free(e); }
+};
+
+Error invalid(std::string_view origin, const std::string& what) {
+  return make_error(ErrorCode::kInvalidInput, std::string(origin) + ": " + what);
+}
+
+Result<std::optional<std::string>> context_key(GKeyFile* kf, std::string_view origin,
+                                               const char* key) {
+  if (!g_key_file_has_key(kf, "selinux", key, nullptr)) return std::optional<std::string>{};
+  GError* raw = nullptr;
+  gchar* value = g_key_file_get_string(kf, "selinux", key, &raw);
+  std::unique_ptr<GError, GErrorDeleter> err(raw);
+  if (value == nullptr) return invalid(origin, std::string("[selinux] ") + key + ": " + err->message);
+  std::string text = value;
+  g_free(value);
+  auto parsed = SecurityContext::parse(text);
+  if (!parsed) return invalid(origin, std::string("[selinux] ") + key + ": " + parsed.error().message);
+  return std::optional<std::string>{parsed->format()};
+}
+
+Result<bool> bool_key(GKeyFile* kf, std::string_view origin, const char* key, bool fallback) {
+  if (!g_key_file_has_key(kf, "security", key, nullptr)) return fallback;
+  GError* raw = nullptr;
+  gboolean v = g_key_file_get_boolean(kf, "security", key, &raw);
+  std::unique_ptr<GError, GErrorDeleter> err(raw);
+  if (err) return invalid(origin, std::string("[security] ") + key + ": expected true or false");
+  return v != FALSE;
+}
+
+}  // namespace
+
+Result<Config> Config::parse(std::string_view text, std::string_view origin) {
+  std::unique_ptr<GKeyFile, KeyFileDeleter> kf(g_key_file_new());
+  GError* raw = nullptr;
+  if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_NONE, &raw)) {
+    std::unique_ptr<GError, GErrorDeleter> err(raw);
+    return invalid(origin, err->message);
+  }
+  static const std::set<std::string> kSelinuxKeys = {
+      "process_context", "domain_context", "tcg_domain_context", "image_context",
+      "content_context"};
+  static const std::set<std::string> kSecurityKeys = {"default_confined", "require_confined"};
+
+  gsize ngroups = 0;
+  gchar** groups = g_key_file_get_groups(kf.get(), &ngroups);
+  for (gsize i = 0; i < ngroups; ++i) {
+    std::string group = groups[i];
+    const std::set<std::string>* allowed = group == "selinux"    ? &kSelinuxKeys
+                                           : group == "security" ? &kSecurityKeys
+                                                                 : nullptr;
+    if (allowed == nullptr) {
+      g_strfreev(groups);
+      return invalid(origin, "unknown group [" + group + "]");
+    }
+    gsize nkeys = 0;
+    gchar** keys = g_key_file_get_keys(kf.get(), group.c_str(), &nkeys, nullptr);
+    for (gsize k = 0; k < nkeys; ++k) {
+      if (allowed->count(keys[k]) == 0) {
+        std::string key = keys[k];
+        g_strfreev(keys);
+        g_strfreev(groups);
+        return invalid(origin, "unknown key '" + key + "' in [" + group + "]");
+      }
+    }
+    g_strfreev(keys);
+  }
+  g_strfreev(groups);
+
+  Config c;
+  struct Field {
+    const char* key;
+    std::optional<std::string> Config::*member;
+  };
+  static const Field kFields[] = {
+      {"process_context", &Config::process_context},
+      {"domain_context", &Config::domain_context},
+      {"tcg_domain_context", &Config::tcg_domain_context},
+      {"image_context", &Config::image_context},
+      {"content_context", &Config::content_context},
+  };
+  for (const Field& f : kFields) {
+    auto v = context_key(kf.get(), origin, f.key);
+    if (!v) return std::move(v).error();
+    c.*(f.member) = std::move(v.value());
+  }
+  auto dc = bool_key(kf.get(), origin, "default_confined", true);
+  if (!dc) return std::move(dc).error();
+  auto rc = bool_key(kf.get(), origin, "require_confined", false);
+  if (!rc) return std::move(rc).error();
+  c.default_confined = *dc;
+  c.require_confined = *rc;
+  return c;
+}
+
+Result<Config> Config::load_file(const std::string& path) {
+  gchar* data = nullptr;
+  gsize len = 0;
+  GError* raw = nullptr;
+  if (!g_file_get_contents(path.c_str(), &data, &len, &raw)) {
+    std::unique_ptr<GError, GErrorDeleter> err(raw);
+    return make_error(ErrorCode::kInvalidInput, "config '" + path + "': " + err->message);
+  }
+  auto r = parse(std::string_view(data, len), "config '" + path + "'");
+  g_free(data);
+  return r;
+}
+
+}  // namespace svirt

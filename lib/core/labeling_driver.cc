@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "core/labeling_driver.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "mcs/mcs_allocator.h"
+#include "plan/planner.h"
+
+namespace svirt::internal {
+namespace {
+
+const SecLabelDef* model_seclabel(const DomainDef& def, const std::string& model) {
+  if (const SecLabelDef* s = def.seclabel(model)) return s;
+  return def.seclabel("");
+}
+
+SecLabelDef* model_seclabel(DomainDef& def, const std::string& model) {
+  if (SecLabelDef* s = def.seclabel(model)) return s;
+  return def.seclabel("");
+}
+
+// The exact pair a label holds, when it holds exactly two categories.
+std::optional<McsPair> pair_of(const std::string& label) {
+  std::vector<int> cats = label_categories(label).to_vector();
+  if (cats.size() != 2) return std::nullopt;
+  return McsPair{cats[0], cats[1]};
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string describe(const ResourceLabel& r) {
+  return std::string(resource_kind_name(r.kind)) + " '" + r.device + "' source '" + r.path + "'";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LabelingDriver>> LabelingDriver::create(
+    std::unique_ptr<LabelBackend> backend, const StateDir* state, Config config) {
+  auto defaults = backend->defaults(config);
+  if (!defaults) return std::move(defaults).error();
+  return std::unique_ptr<LabelingDriver>(
+      new LabelingDriver(std::move(backend), state, std::move(config), std::move(*defaults)));
+}
+
+LabelingDriver::LabelingDriver(std::unique_ptr<LabelBackend> backend, const StateDir* state,
+                               Config config, HostDefaults defaults)
+    : backend_(std::move(backend)),
+      state_(state),
+      config_(std::move(config)),
+      defaults_(std::move(defaults)) {
+  // svirt's own records must never be relabelled for a VM.
+  path_policy_.extra_forbidden_trees.push_back(state_->path());
+}
+
+std::vector<std::string> LabelingDriver::take_warnings() { return std::exchange(warnings_, {}); }
+
+SecurityLabel LabelingDriver::label_of(const DomainDef& def) const {
+  return domain_label(def, std::string(model().model), mode());
+}
+
+Result<void> LabelingDriver::verify(const DomainDef& def) const {
+  std::string m(model().model);
+  auto intent = plan_intent(def, m, defaults_, config_);
+  if (!intent) return std::move(intent).error().wrap("domain '" + def.name + "'");
+  const SecLabelDef* s = model_seclabel(def, m);
+  if (s != nullptr) {
+    for (const auto* text : {&s->label, &s->baselabel}) {
+      if (!*text) continue;
+      auto r = backend_->check_context(**text);
+      if (!r) return std::move(r).error().wrap("domain '" + def.name + "': seclabel");
+    }
+  }
+  return ok();
+}
+
+Result<void> LabelingDriver::gen_label(DomainDef& def) {
+  std::string m(model().model);
+  auto intent = plan_intent(def, m, defaults_, config_);
+  if (!intent) return std::move(intent).error().wrap("domain '" + def.name + "'");
+
+  SecLabelDef* s = model_seclabel(def, m);
+  if (s == nullptr) {
+    // Record the decision in the definition, as libvirt does, so the live XML
+    // says how the domain was confined.
+    SecLabelDef added;
+    added.model = m;
+    added.type = intent->type == LabelType::kNone ? SeclabelType::kNone : SeclabelType::kDynamic;
+    added.relabel = intent->type != LabelType::kNone;
+    def.seclabels.push_back(added);
+    s = &def.seclabels.back();
+  }
+  if (s->model.empty()) s->model = m;
+
+  if (intent->type == LabelType::kNone) {
+    s->type = SeclabelType::kNone;
+    s->relabel = false;
+    return ok();
+  }
+
+  auto reg = state_->load_registry();
+  if (!reg) return std::move(reg).error();
+
+  if (intent->type == LabelType::kStatic) {
+    auto label = make_static_label(*intent, m);
+    if (!label) return std::move(label).error();
+    if (auto p = pair_of(label->label)) {
+      auto it = reg->find(p->format());
+      if (it != reg->end() && it->second != def.name)
+        return make_error(ErrorCode::kConflict, "domain '" + def.name + "': static label '" +
+                                                    label->label + "' uses pair " + p->format() +
+                                                    ", in use by domain '" + it->second + "'");
+      (*reg)[p->format()] = def.name;
+      SVIRT_TRY(state_->save_registry(*reg));
+    }
+    s->type = SeclabelType::kStatic;
+    if (label->relabel) s->imagelabel = label->imagelabel;
+    else s->imagelabel.reset();
+    return ok();
+  }
+
+  auto alloc = McsAllocator::create(intent->pool);
+  if (!alloc) return std::move(alloc).error().wrap("domain '" + def.name + "'");
+  for (const auto& [pair_text, owner] : *reg) {
+    auto p = McsPair::parse(pair_text);
+    if (p) (void)alloc->reserve(*p);  // pairs outside our pool cannot be drawn anyway
+  }
+  std::optional<McsPair> pair = alloc->allocate();
+  if (!pair)
+    return make_error(ErrorCode::kExhausted,
+                      "domain '" + def.name + "': MCS category space exhausted: all " +
+                          std::to_string(alloc->capacity()) + " pairs of " +
+                          intent->pool.format() + " are in use");
+  SecurityLabel label = make_dynamic_label(*intent, m, pair->c1, pair->c2);
+  (*reg)[pair->format()] = def.name;
+  SVIRT_TRY(state_->save_registry(*reg));
+  s->type = SeclabelType::kDynamic;
+  s->relabel = true;
+  s->label = label.label;
+  s->imagelabel = label.imagelabel;
+  return ok();
+}
+
+Result<void> LabelingDriver::reserve_label(const DomainDef& def) {
+  SecurityLabel l = label_of(def);
+  if (l.type == LabelType::kNone) return ok();
+  auto p = pair_of(l.label);
+  if (!p) return ok();
+  auto reg = state_->load_registry();
+  if (!reg) return std::move(reg).error();
+  auto it = reg->find(p->format());
+  if (it != reg->end() && it->second != def.name)
+    return make_error(ErrorCode::kConflict, "domain '" + def.name + "': label pair " +
+                                                p->format() + " is held by domain '" +
+                                                it->second + "'");
+  (*reg)[p->format()] = def.name;
+  return state_->save_registry(*reg);
+}
+
+Result<void> LabelingDriver::release_label(const DomainDef& def) {
+  auto reg = state_->load_registry();
+  if (!reg) return std::move(reg).error();
+  bool changed = false;
+  for (auto it = reg->begin(); it != reg->end();) {
+    if (it->second == def.name) {
+      it = reg->erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  return changed ? state_->save_registry(*reg) : ok();
+}
+
+Result<std::vector<AppliedLabel>> LabelingDriver::apply(
+    const std::string& domain, const std::vector<ResourceLabel>& resources) {
+  struct Item {
+    ResourceLabel res;
+    OpenedPath opened;
+    std::optional<std::string> current;
+    bool existed = false;  // a record existed before this call
+    bool was_user = false;
+  };
+  std::vector<Item> items;
+  std::map<std::string, size_t> by_path;
+
+  // 1. Validate and open everything before touching anything.
+  for (const ResourceLabel& r : resources) {
+    if (!r.label) continue;
+    auto ctx = backend_->check_context(*r.label);
+    if (!ctx) return std::move(ctx).error().wrap(describe(r));
+    auto opened = open_resource(r.path, path_policy_);
+    if (!opened) {
+      if (opened.error().code == ErrorCode::kNotFound && r.kind == ResourceKind::kChardev) {
+        warn(describe(r) + ": not present yet, left for the VM to create");
+        continue;
+      }
+      return std::move(opened).error().wrap(describe(r));
+    }
+    auto seen = by_path.find(opened->resolved);
+    if (seen != by_path.end()) {
+      const Item& first = items[seen->second];
+      if (*first.res.label != *r.label)
+        return make_error(ErrorCode::kInvalidInput,
+                          "'" + opened->resolved + "' is wanted with two labels: " +
+                              *first.res.label + " (" + first.res.device + ") and " + *r.label +
+                              " (" + r.device + ")");
+      continue;
+    }
+    by_path.emplace(opened->resolved, items.size());
+    items.push_back(Item{r, std::move(*opened), std::nullopt, false, false});
+  }
+
+  auto files = state_->load_files();
+  if (!files) return std::move(files).error();
+
+  // 2. Conflicts and originals.
+  for (Item& it : items) {
+    auto rec = files->find(it.opened.resolved);
+    if (rec != files->end() && !rec->second.users.empty()) {
+      it.existed = true;
+      it.was_user = contains(rec->second.users, domain);
+      bool others = rec->second.users.size() > (it.was_user ? 1u : 0u);
+      if (others && rec->second.label != *it.res.label) {
+        std::string holder = rec->second.users.front() == domain && rec->second.users.size() > 1
+                                 ? rec->second.users[1]
+                                 : rec->second.users.front();
+        return make_error(ErrorCode::kConflict,
+                          describe(it.res) + ": in use by domain '" + holder + "' with label " +
+                              rec->second.label);
+      }
+    }
+    auto cur = backend_->get_label(it.opened.fd.get(), it.opened.resolved);
+    if (!cur) {
+      if (cur.error().code == ErrorCode::kUnsupported) {
+        warn(describe(it.res) + ": " + cur.error().message + ": left unlabelled");
+        it.res.label.reset();
+        continue;
+      }
+      return std::move(cur).error().wrap(describe(it.res));
+    }
+    it.current = *cur;
+  }
+
+  // 3. Record intent durably: after a crash from here on, recovery knows the
+  //    original of every file this call may change.
+  FileTable before = *files;
+  for (Item& it : items) {
+    if (!it.res.label) continue;
+    FileRecord& rec = (*files)[it.opened.resolved];
+    if (!it.existed) {
+      rec.path = it.opened.resolved;
+      rec.original = it.current;
+      rec.label = *it.res.label;
+      rec.kind = resource_kind_name(it.res.kind);
+      rec.users = {domain};
+    } else if (!it.was_user) {
+      rec.users.push_back(domain);
+    }
+  }
+  SVIRT_TRY(state_->save_files(*files));
+
+  // 4. Apply. On a fatal failure put back what this call changed, newest first.
+  std::vector<AppliedLabel> out;
+  std::vector<size_t> changed;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Item& it = items[i];
+    if (!it.res.label) continue;
+    AppliedLabel a;
+    a.resource = it.res;
+    const FileRecord& rec = files->at(it.opened.resolved);
+    a.original = it.existed ? rec.original : it.current;
+    a.shared = it.existed && rec.users.size() > 1;
+    if (it.current == it.res.label) {
+      out.push_back(std::move(a));
+      continue;
+    }
+    auto r = backend_->set_label(it.opened.fd.get(), it.opened.resolved, *it.res.label);
+    if (!r) {
+      if (r.error().code == ErrorCode::kUnsupported) {
+        warn(describe(it.res) + ": " + r.error().message + ": left as is");
+        if (!it.existed) files->erase(it.opened.resolved);
+        continue;
+      }
+      if (!fatal()) {
+        warn(describe(it.res) + ": " + r.error().message + " (ignored: host is not enforcing)");
+        continue;
+      }
+      Error err = std::move(r).error().wrap(describe(it.res));
+      for (auto k = changed.rbegin(); k != changed.rend(); ++k) {
+        Item& undo = items[*k];
+        auto back = undo.current
+                        ? backend_->set_label(undo.opened.fd.get(), undo.opened.resolved,
+                                              *undo.current)
+                        : backend_->remove_label(undo.opened.fd.get(), undo.opened.resolved);
+        if (!back) warn("rollback of '" + undo.opened.resolved + "': " + back.error().message);
+      }
+      auto saved = state_->save_files(before);
+      if (!saved) warn(saved.error().message);
+      return err;
+    }
+    a.changed = true;
+    changed.push_back(i);
+    out.push_back(std::move(a));
+  }
+  SVIRT_TRY(state_->save_files(*files));
+  return out;
+}
+
+std::vector<std::string> LabelingDriver::resolve_paths(const std::vector<ResourceLabel>& resources) {
+  std::vector<std::string> out;
+  for (const ResourceLabel& r : resources) {
+    auto opened = open_resource(r.path, path_policy_);
+    if (opened) out.push_back(opened->resolved);
+  }
+  return out;
+}
+
+RestoreReport LabelingDriver::restore(const std::string& domain,
+                                      const std::vector<std::string>* only) {
+  RestoreReport report;
+  auto files = state_->load_files();
+  if (!files) {
+    report.errors.push_back(std::move(files).error());
+    return report;
+  }
+  std::vector<std::string> mine;
+  for (const auto& [path, rec] : *files)
+    if (contains(rec.users, domain) && (only == nullptr || contains(*only, path)))
+      mine.push_back(path);
+
+  for (auto p = mine.rbegin(); p != mine.rend(); ++p) {
+    FileRecord& rec = files->at(*p);
+    RestoredLabel item;
+    item.resource.path = rec.path;
+    item.resource.label = rec.label;
+    rec.users.erase(std::find(rec.users.begin(), rec.users.end(), domain));
+    if (!rec.users.empty()) {
+      item.action = RestoreAction::kKept;
+      item.restored_to = rec.label;
+      report.items.push_back(std::move(item));
+      continue;
+    }
+    auto opened = open_resource(rec.path, path_policy_);
+    if (!opened) {
+      if (opened.error().code == ErrorCode::kNotFound) {
+        // The file is gone: nothing left to restore.
+        item.action = RestoreAction::kSkipped;
+        files->erase(*p);
+        report.items.push_back(std::move(item));
+        continue;
+      }
+      item.action = RestoreAction::kFailed;
+      item.error = opened.error().message;
+      report.errors.push_back(opened.error());
+      rec.users.push_back(domain);  // keep the record: a later release retries
+      report.items.push_back(std::move(item));
+      continue;
+    }
+    std::optional<std::string> target = rec.original;
+    if (!target) {
+      auto def = backend_->default_label(opened->resolved, opened->st.st_mode);
+      if (def && def->has_value()) target = **def;
+    }
+    Result<void> r = target ? backend_->set_label(opened->fd.get(), opened->resolved, *target)
+                            : backend_->remove_label(opened->fd.get(), opened->resolved);
+    if (!r && !target && r.error().code == ErrorCode::kUnsupported) {
+      warn("'" + rec.path + "' had no label and has no default: left as " + rec.label);
+      item.action = RestoreAction::kSkipped;
+      files->erase(*p);
+      report.items.push_back(std::move(item));
+      continue;
+    }
+    if (!r) {
+      item.action = RestoreAction::kFailed;
+      item.error = r.error().message;
+      report.errors.push_back(r.error().wrap("restoring '" + rec.path + "'"));
+      rec.users.push_back(domain);
+      report.items.push_back(std::move(item));
+      continue;
+    }
+    item.action = RestoreAction::kRestored;
+    item.restored_to = target;
+    files->erase(*p);
+    report.items.push_back(std::move(item));
+  }
+  auto saved = state_->save_files(*files);
+  if (!saved) report.errors.push_back(std::move(saved).error());
+  return report;
+}
+
+Result<std::vector<AppliedLabel>> LabelingDriver::set_all_labels(const DomainDef& def) {
+  std::string m(model().model);
+  auto res = plan_resources(def, m, label_of(def), defaults_);
+  if (!res) return std::move(res).error();
+  return apply(def.name, *res);
+}
+
+RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def) {
+  RestoreReport report = restore(def.name, nullptr);
+  // Resources the user keeps labelling themselves are reported as skipped.
+  std::string m(model().model);
+  auto res = plan_resources(def, m, label_of(def), defaults_);
+  if (res) {
+    for (const ResourceLabel& r : *res) {
+      if (r.label) continue;
+      RestoredLabel item;
+      item.resource = r;
+      item.action = RestoreAction::kSkipped;
+      report.items.push_back(std::move(item));
+    }
+  }
+  // Records carry resolved paths; report the paths as the XML wrote them.
+  if (res) {
+    for (const ResourceLabel& r : *res) {
+      if (!r.label) continue;
+      auto opened = open_resource(r.path, path_policy_);
+      if (!opened) continue;
+      for (RestoredLabel& item : report.items) {
+        if (item.resource.path == opened->resolved && item.resource.device.empty()) {
+          std::optional<std::string> kept = item.resource.label;
+          item.resource = r;
+          item.resource.label = kept;
+        }
+      }
+    }
+  }
+  return report;
+}
+
+Result<std::vector<AppliedLabel>> LabelingDriver::set_device_labels(const DomainDef& def,
+                                                                    const DeviceDef& dev) {
+  std::string m(model().model);
+  auto res = plan_device_resources(def, dev, m, label_of(def), defaults_);
+  if (!res) return std::move(res).error();
+  return apply(def.name, *res);
+}
+
+RestoreReport LabelingDriver::restore_device_labels(const DomainDef& def, const DeviceDef& dev) {
+  std::string m(model().model);
+  auto res = plan_device_resources(def, dev, m, label_of(def), defaults_);
+  if (!res) {
+    RestoreReport r;
+    r.errors.push_back(std::move(res).error());
+    return r;
+  }
+  std::vector<std::string> paths = resolve_paths(*res);
+  return restore(def.name, &paths);
+}
+
+Result<AppliedLabel> LabelingDriver::set_saved_state_label(const DomainDef& def,
+                                                           const std::string& path) {
+  SecurityLabel l = label_of(def);
+  if (l.type == LabelType::kNone || !l.relabel) {
+    AppliedLabel a;
+    a.resource = ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"};
+    return a;
+  }
+  std::vector<ResourceLabel> res{
+      ResourceLabel{ResourceKind::kSavefile, path, l.imagelabel, "savefile"}};
+  auto out = apply(def.name, res);
+  if (!out) return std::move(out).error();
+  if (out->empty()) return AppliedLabel{res[0], std::nullopt, false, false};
+  return std::move(out->front());
+}
+
+RestoreReport LabelingDriver::restore_saved_state_label(const DomainDef& def,
+                                                        const std::string& path) {
+  std::vector<std::string> paths =
+      resolve_paths({ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"}});
+  return restore(def.name, &paths);
+}
+
+Result<void> LabelingDriver::set_process_label(const DomainDef& def) {
+  SecurityLabel l = label_of(def);
+  if (l.type == LabelType::kNone || l.label.empty()) return ok();
+  auto r = backend_->set_exec_label(l.label);
+  if (!r && fatal()) return r;
+  return ok();
+}
+
+Result<void> LabelingDriver::set_socket_label(const DomainDef& def) {
+  SecurityLabel l = label_of(def);
+  if (l.type == LabelType::kNone || l.label.empty()) return ok();
+  auto r = backend_->set_socket_label(l.label);
+  if (!r && fatal()) return r;
+  return ok();
+}
+
+Result<void> LabelingDriver::clear_socket_label(const DomainDef& def) {
+  SecurityLabel l = label_of(def);
+  if (l.type == LabelType::kNone || l.label.empty()) return ok();
+  auto r = backend_->clear_socket_label();
+  if (!r && fatal()) return r;
+  return ok();
+}
+
+Result<SecurityLabel> LabelingDriver::get_process_label(const DomainDef& def, pid_t pid) {
+  SecurityLabel l = label_of(def);
+  auto ctx = backend_->process_label(pid);
+  if (!ctx) return std::move(ctx).error();
+  l.label = *ctx;
+  return l;
+}
+
+}  // namespace svirt::internal

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The driver behind "selinux" and "test": planner decisions carried out
+// through a LabelBackend, with every change recorded in the state directory
+// before it is made.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/safe_path.h"
+#include "state/state_dir.h"
+#include "svirt/backend.h"
+#include "svirt/config.h"
+#include "svirt/driver.h"
+
+namespace svirt::internal {
+
+class LabelingDriver final : public SecurityDriver {
+ public:
+  // `state` must outlive the driver. Host defaults are read once, here.
+  static Result<std::unique_ptr<LabelingDriver>> create(std::unique_ptr<LabelBackend> backend,
+                                                        const StateDir* state, Config config);
+
+  std::string_view name() const override { return backend_->name(); }
+  SecurityModel model() const override { return backend_->model(); }
+  EnforcingMode mode() const override { return backend_->mode(); }
+  LabelBackend* backend() { return backend_.get(); }
+  const HostDefaults& defaults() const { return defaults_; }
+
+  Result<void> verify(const DomainDef& def) const override;
+  Result<void> gen_label(DomainDef& def) override;
+  Result<void> reserve_label(const DomainDef& def) override;
+  Result<void> release_label(const DomainDef& def) override;
+  Result<std::vector<AppliedLabel>> set_all_labels(const DomainDef& def) override;
+  RestoreReport restore_all_labels(const DomainDef& def) override;
+  Result<std::vector<AppliedLabel>> set_device_labels(const DomainDef& def,
+                                                      const DeviceDef& dev) override;
+  RestoreReport restore_device_labels(const DomainDef& def, const DeviceDef& dev) override;
+  Result<AppliedLabel> set_saved_state_label(const DomainDef& def,
+                                             const std::string& path) override;
+  RestoreReport restore_saved_state_label(const DomainDef& def, const std::string& path) override;
+  Result<void> set_process_label(const DomainDef& def) override;
+  Result<void> set_socket_label(const DomainDef& def) override;
+  Result<void> clear_socket_label(const DomainDef& def) override;
+  Result<SecurityLabel> get_process_label(const DomainDef& def, pid_t pid) override;
+  std::vector<std::string> take_warnings() override;
+
+ private:
+  LabelingDriver(std::unique_ptr<LabelBackend> backend, const StateDir* state, Config config,
+                 HostDefaults defaults);
+
+  // The label recorded in the domain's seclabel for this model.
+  SecurityLabel label_of(const DomainDef& def) const;
+  // Labels `resources` for `domain`; all or nothing.
+  Result<std::vector<AppliedLabel>> apply(const std::string& domain,
+                                          const std::vector<ResourceLabel>& resources);
+  // Drops `domain` from the records of the given resolved paths (all of the
+  // domain's records when `only` is null) and restores files nobody else uses.
+  RestoreReport restore(const std::string& domain, const std::vector<std::string>* only);
+  // Resolved paths of planned resources that exist now.
+  std::vector<std::string> resolve_paths(const std::vector<ResourceLabel>& resources);
+  void warn(std::string w) { warnings_.push_back(std::move(w)); }
+  bool fatal() const { return backend_->mode() == EnforcingMode::kEnforcing; }
+
+  std::unique_ptr<LabelBackend> backend_;
+  const StateDir* state_;
+  Config config_;
+  HostDefaults defaults_;
+  PathPolicy path_policy_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace svirt::internal

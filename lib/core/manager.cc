@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Lifecycle transactions over a driver and the state directory. Every public
+// call that reads or changes state holds two locks: a mutex (threads of this
+// process) and the state directory's flock (every other process).
+#include "svirt/manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "core/driver_factory.h"
+#include "svirt_build_config.h"
+#include "plan/planner.h"
+#include "state/state_dir.h"
+
+namespace svirt {
+
+using internal::DomainRecord;
+using internal::StateDir;
+using internal::StateLock;
+
+const char* domain_state_name(DomainState s) noexcept {
+  switch (s) {
+    case DomainState::kPrepared: return "prepared";
+    case DomainState::kRunning: return "running";
+    case DomainState::kGone: return "gone";
+  }
+  return "gone";
+}
+
+struct SecurityManager::Impl {
+  ManagerOptions options;
+  Config config;
+  std::optional<StateDir> state;
+  std::unique_ptr<SecurityDriver> driver;
+  LabelBackend* backend = nullptr;
+  std::string note;
+  std::mutex mu;
+
+  struct Held {
+    std::unique_lock<std::mutex> thread_lock;
+    StateLock host_lock;
+  };
+  Result<Held> lock() {
+    Held h{std::unique_lock<std::mutex>(mu), {}};
+    auto l = state->lock();
+    if (!l) return std::move(l).error();
+    h.host_lock = std::move(*l);
+    return h;
+  }
+
+  std::string model_name() const { return driver->model().model; }
+
+  SecurityLabel label_of(const DomainDef& live) const {
+    return internal::domain_label(live, model_name(), driver->mode());
+  }
+
+  Result<DomainRecord> need_record(const std::string& name) {
+    auto rec = state->read_domain(name);
+    if (!rec) return std::move(rec).error();
+    if (!rec->has_value())
+      return make_error(ErrorCode::kNotFound, "domain '" + name + "' is not prepared");
+    return std::move(**rec);
+  }
+
+  Result<DomainDef> live_of(const DomainRecord& rec) {
+    auto def = DomainDef::parse(rec.live_xml);
+    if (!def) return std::move(def).error().wrap("recorded domain '" + rec.name + "'");
+    return def;
+  }
+
+  // Restores and releases one recorded domain; drops its record only when
+  // every file came back.
+  Result<ReleaseReport> release_locked(const DomainRecord& rec) {
+    ReleaseReport out;
+    out.name = rec.name;
+    auto live = live_of(rec);
+    if (!live) return std::move(live).error();
+    out.restore = driver->restore_all_labels(*live);
+    out.warnings = driver->take_warnings();
+    if (!out.restore.ok()) return out;
+    auto r = driver->release_label(*live);
+    if (!r) {
+      out.restore.errors.push_back(std::move(r).error());
+      return out;
+    }
+    auto rm = state->remove_domain(rec.name);
+    if (!rm) out.restore.errors.push_back(std::move(rm).error());
+    return out;
+  }
+
+  // Drops registry entries and file users that name no recorded domain: the
+  // remains of a crash between two writes of one transaction.
+  void reconcile(RecoveryReport& report, const std::vector<DomainRecord>& recs) {
+    std::map<std::string, bool> known;
+    for (const auto& r : recs) known[r.name] = true;
+    auto reg = state->load_registry();
+    if (reg) {
+      bool changed = false;
+      for (auto it = reg->begin(); it != reg->end();) {
+        if (!known.count(it->second)) {
+          it = reg->erase(it);
+          changed = true;
+        } else {
+          ++it;
+        }
+      }
+      if (changed) {
+        auto s = state->save_registry(*reg);
+        if (!s) report.errors.push_back(std::move(s).error());
+      }
+    }
+    auto files = state->load_files();
+    if (!files) {
+      report.errors.push_back(std::move(files).error());
+      return;
+    }
+    std::map<std::string, bool> orphans;
+    for (const auto& [path, rec] : *files)
+      for (const auto& u : rec.users)
+        if (!known.count(u)) orphans[u] = true;
+    for (const auto& [name, unused] : orphans) {
+      // A minimal definition is enough: restore works from the file records.
+      DomainDef stub;
+      stub.name = name;
+      RestoreReport r = driver->restore_all_labels(stub);
+      for (auto& e : r.errors) report.errors.push_back(std::move(e));
+      report.released.push_back(name);
+    }
+  }
+
+  Result<RecoveryReport> recover_locked(bool release_unstarted) {
+    RecoveryReport report;
+    auto recs = state->list_domains();
+    if (!recs) return std::move(recs).error();
+    std::string boot = internal::current_boot_id();
+    std::vector<DomainRecord> kept;
+    for (const DomainRecord& rec : *recs) {
+      bool earlier_boot = !rec.boot_id.empty() && rec.boot_id != boot;
+      bool alive = internal::record_alive(rec);
+      bool release;
+      if (earlier_boot) release = true;                      // nothing survives a reboot
+      else if (rec.state == "preparing") release = true;     // a prepare died mid-way
+      else if (rec.pid > 0) release = !alive;                // the VM process is gone
+      else release = release_unstarted;                      // prepared, never started
+      if (!release) {
+        if (alive) {
+          auto live = live_of(rec);
+          if (!live) {
+            report.errors.push_back(std::move(live).error());
+          } else if (auto r = driver->reserve_label(*live); !r) {
+            report.errors.push_back(r.error().wrap("running domains share a label"));
+          } else {
+            report.reserved.push_back(rec.name);
+          }
+        }
+        kept.push_back(rec);
+        continue;
+      }
+      auto rel = release_locked(rec);
+      if (!rel) {
+        report.errors.push_back(std::move(rel).error());
+        kept.push_back(rec);
+        continue;
+      }
+      for (auto& w : rel->warnings) report.warnings.push_back(std::move(w));
+      if (!rel->restore.ok()) {
+        for (auto& e : rel->restore.errors) report.errors.push_back(std::move(e));
+        kept.push_back(rec);
+        continue;
+      }
+      report.released.push_back(rec.name);
+    }
+    reconcile(report, kept);
+    for (auto& w : driver->take_warnings()) report.warnings.push_back(std::move(w));
+    return report;
+  }
+};
+
+SecurityManager::SecurityManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SecurityManager::~SecurityManager() = default;
+
+Result<std::unique_ptr<SecurityManager>> SecurityManager::open(const ManagerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (options.config) {
+    impl->config = *options.config;
+  } else {
+    std::string path = options.config_file.value_or(std::string(SVIRT_DEFAULT_CONFIG));
+    bool explicit_file = options.config_file.has_value();
+    if (explicit_file || access(path.c_str(), F_OK) == 0) {
+      auto c = Config::load_file(path);
+      if (!c) return std::move(c).error();
+      impl->config = std::move(*c);
+    }
+  }
+  auto st = StateDir::open(options.state_dir);
+  if (!st) return std::move(st).error();
+  impl->state.emplace(std::move(*st));
+  auto choice = internal::make_driver(options.driver, &*impl->state, impl->config);
+  if (!choice) return std::move(choice).error();
+  impl->driver = std::move(choice->driver);
+  impl->backend = choice->backend;
+  impl->note = std::move(choice->note);
+  std::unique_ptr<SecurityManager> mgr(new SecurityManager(std::move(impl)));
+  if (options.recover_on_open) {
+    auto held = mgr->impl_->lock();
+    if (!held) return std::move(held).error();
+    auto r = mgr->impl_->recover_locked(/*release_unstarted=*/false);
+    if (!r) return std::move(r).error();
+  }
+  return mgr;
+}
+
+SecurityDriver& SecurityManager::driver() { return *impl_->driver; }
+SecurityModel SecurityManager::model() const { return impl_->driver->model(); }
+const std::string& SecurityManager::probe_note() const { return impl_->note; }
+LabelBackend* SecurityManager::backend() { return impl_->backend; }
+
+Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
+  SVIRT_TRY(validate_domain_name(def.name));
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto existing = impl_->state->read_domain(def.name);
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value())
+    return make_error(ErrorCode::kConflict, "domain '" + def.name + "' is already prepared");
+
+  SecurityDriver& drv = *impl_->driver;
+  SVIRT_TRY(drv.verify(def));
+  PreparedDomain out;
+  out.live = def;
+  SVIRT_TRY(drv.gen_label(out.live));
+
+  DomainRecord rec;
+  rec.name = def.name;
+  rec.state = "preparing";
+  rec.boot_id = internal::current_boot_id();
+  rec.live_xml = out.live.format(FormatMode::kLive);
+  if (auto w = impl_->state->write_domain(rec); !w) {
+    (void)drv.release_label(out.live);
+    return std::move(w).error();
+  }
+  auto applied = drv.set_all_labels(out.live);
+  if (!applied) {
+    (void)drv.release_label(out.live);
+    (void)impl_->state->remove_domain(def.name);
+    (void)drv.take_warnings();
+    return std::move(applied).error();
+  }
+  rec.state = "prepared";
+  if (auto w = impl_->state->write_domain(rec); !w) {
+    (void)drv.restore_all_labels(out.live);
+    (void)drv.release_label(out.live);
+    (void)impl_->state->remove_domain(def.name);
+    return std::move(w).error();
+  }
+  out.resources = std::move(*applied);
+  out.label = impl_->label_of(out.live);
+  out.warnings = drv.take_warnings();
+  return out;
+}
+
+Result<ReleaseReport> SecurityManager::release(const std::string& name) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  if (internal::record_alive(*rec))
+    return make_error(ErrorCode::kConflict, "domain '" + name + "' is still running (pid " +
+                                                std::to_string(rec->pid) + ")");
+  return impl_->release_locked(*rec);
+}
+
+Result<void> SecurityManager::set_process_label(const DomainDef& live) {
+  return impl_->driver->set_process_label(live);
+}
+
+Result<void> SecurityManager::mark_running(const std::string& name, pid_t pid) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  auto start = internal::process_start_time(pid);
+  if (!start)
+    return make_error(ErrorCode::kNotFound, "domain '" + name + "': process " +
+                                                std::to_string(pid) + " is not running");
+  rec->pid = pid;
+  rec->start_time = *start;
+  rec->state = "running";
+  return impl_->state->write_domain(*rec);
+}
+
+namespace {
+
+// What the child reports through the close-on-exec pipe when it cannot exec.
+struct ChildFailure {
+  int stage;  // 1: process label, 2: exec
+  int err;
+};
+
+[[noreturn]] void child_fail(int fd, int stage, int err) {
+  ChildFailure f{stage, err};
+  ssize_t n = write(fd, &f, sizeof f);
+  (void)n;
+  _exit(stage == 1 ? 125 : (err == ENOENT ? 127 : 126));
+}
+
+}  // namespace
+
+Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector<std::string>& argv,
+                                      const std::vector<std::string>& extra_env) {
+  if (argv.empty()) return make_error(ErrorCode::kInvalidInput, "launch: empty command");
+  DomainDef live;
+  {
+    auto held = impl_->lock();
+    if (!held) return std::move(held).error();
+    auto rec = impl_->need_record(name);
+    if (!rec) return std::move(rec).error();
+    auto def = impl_->live_of(*rec);
+    if (!def) return std::move(def).error();
+    live = std::move(*def);
+  }
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return make_error(ErrorCode::kOperationFailed, "launch: pipe", errno);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return make_error(ErrorCode::kOperationFailed, "launch: fork", e);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    for (const std::string& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
+    if (!impl_->driver->set_process_label(live)) child_fail(fds[1], 1, errno);
+    execvp(args[0], args.data());
+    child_fail(fds[1], 2, errno);
+  }
+  close(fds[1]);
+  ChildFailure f{0, 0};
+  ssize_t n;
+  do {
+    n = read(fds[0], &f, sizeof f);
+  } while (n < 0 && errno == EINTR);
+  close(fds[0]);
+  if (n == static_cast<ssize_t>(sizeof f)) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (f.stage == 1)
+      return make_error(ErrorCode::kOperationFailed,
+                        "domain '" + name + "': cannot set the process label", f.err);
+    return make_error(f.err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kOperationFailed,
+                      "cannot execute '" + argv[0] + "'", f.err);
+  }
+  auto m = mark_running(name, pid);
+  if (!m) return std::move(m).error();
+  return pid;
+}
+
+Result<std::vector<DomainStatus>> SecurityManager::list() {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto recs = impl_->state->list_domains();
+  if (!recs) return std::move(recs).error();
+  std::vector<DomainStatus> out;
+  for (const DomainRecord& rec : *recs) {
+    DomainStatus s;
+    s.name = rec.name;
+    s.pid = rec.pid;
+    auto live = impl_->live_of(rec);
+    if (live) s.label = impl_->label_of(*live);
+    if (rec.pid > 0) s.state = internal::record_alive(rec) ? DomainState::kRunning : DomainState::kGone;
+    else s.state = DomainState::kPrepared;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<DomainStatus> SecurityManager::status(const std::string& name) {
+  auto all = list();
+  if (!all) return std::move(all).error();
+  for (auto& s : *all)
+    if (s.name == name) return std::move(s);
+  return make_error(ErrorCode::kNotFound, "domain '" + name + "' is not prepared");
+}
+
+Result<DomainDef> SecurityManager::live_definition(const std::string& name) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  return impl_->live_of(*rec);
+}
+
+Result<SecurityLabel> SecurityManager::process_label(const std::string& name) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  auto live = impl_->live_of(*rec);
+  if (!live) return std::move(live).error();
+  if (internal::record_alive(*rec)) {
+    auto l = impl_->driver->get_process_label(*live, rec->pid);
+    if (!l) return std::move(l).error();
+    l->mode = impl_->driver->mode();
+    return l;
+  }
+  return impl_->label_of(*live);
+}
+
+Result<RecoveryReport> SecurityManager::recover() {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  return impl_->recover_locked(/*release_unstarted=*/true);
+}
+
+Result<std::vector<AppliedLabel>> SecurityManager::attach(const std::string& name,
+                                                          const DeviceDef& dev) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  auto live = impl_->live_of(*rec);
+  if (!live) return std::move(live).error();
+  return impl_->driver->set_device_labels(*live, dev);
+}
+
+Result<RestoreReport> SecurityManager::detach(const std::string& name, const DeviceDef& dev) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  auto live = impl_->live_of(*rec);
+  if (!live) return std::move(live).error();
+  return impl_->driver->restore_device_labels(*live, dev);
+}
+
+}  // namespace svirt

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The planner: every labeling decision svirt makes, and nothing else.
+//
+// Given a domain, the host defaults and the config, it says which label the
+// VM process runs under and which label goes on each host path. It performs no
+// I/O, so the SELinux and test drivers make exactly the same decisions and the
+// data-driven tests here speak for both.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "svirt/backend.h"
+#include "svirt/config.h"
+#include "svirt/context.h"
+#include "svirt/domain.h"
+#include "svirt/label.h"
+#include "svirt/result.h"
+
+namespace svirt::internal {
+
+// The resolved seclabel policy of one domain for one driver model.
+struct LabelIntent {
+  LabelType type = LabelType::kNone;
+  bool relabel = false;
+  // static: the given label; dynamic: the base context without categories.
+  std::optional<SecurityContext> base;
+  // Image context for the VM's private files (type + user + role, no range yet).
+  std::optional<SecurityContext> image_base;
+  // Level sensitivity and the categories dynamic pairs are drawn from.
+  int sensitivity = 0;
+  CategorySet pool;
+};
+
+// Decides the label type: the domain's seclabel of `model` (or the one without
+// a model), else default_confined. Refuses type none under require_confined.
+Result<LabelIntent> plan_intent(const DomainDef& def, const std::string& model,
+                                const HostDefaults& defaults, const Config& config);
+
+// The categories dynamic pairs come from: the high level of the caller's range
+// (c0.c1023 when it has no categories). Fewer than 8 is an error.
+Result<CategorySet> category_pool(const SecurityContext& process_context);
+
+// A dynamic label for the pair (c1 < c2): process and image labels.
+SecurityLabel make_dynamic_label(const LabelIntent& intent, const std::string& model, int c1,
+                                 int c2);
+// The label of a static intent.
+Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::string& model);
+
+// Every host path of the domain and the label it gets under `label`.
+// Entries with no label are left untouched (per-source relabel='no').
+// Returns nothing at all when the domain does not relabel.
+Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const std::string& model,
+                                                  const SecurityLabel& label,
+                                                  const HostDefaults& defaults);
+
+// The same for the devices of one hotplug document.
+Result<std::vector<ResourceLabel>> plan_device_resources(const DomainDef& def,
+                                                         const DeviceDef& dev,
+                                                         const std::string& model,
+                                                         const SecurityLabel& label,
+                                                         const HostDefaults& defaults);
+
+// The categories a label's range holds at its high level, or an empty set.
+CategorySet label_categories(const std::string& label);
+
+}  // namespace svirt::internal
+
+namespace svirt::internal {
+
+// The label a (live) domain definition carries for `model`: what gen_label or
+// reserve_label wrote into its seclabel.
+SecurityLabel domain_label(const DomainDef& def, const std::string& model, EnforcingMode mode);
+
+}  // namespace svirt::internal

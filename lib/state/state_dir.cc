@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "state/state_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace svirt::internal {
+namespace {
+
+constexpr const char* kFiles = "files.db";
+constexpr const char* kRegistry = "mcs.db";
+constexpr const char* kDomains = "domains";
+
+struct KeyFile {
+  GKeyFile* kf = g_key_file_new();
+  ~KeyFile() { g_key_file_free(kf); }
+};
+
+Error state_error(const std::string& dir, const std::string& what, int err) {
+  std::string msg = "state directory '" + dir + "': " + what;
+  if (err == ENOSPC || err == EDQUOT) return make_error(ErrorCode::kOperationFailed, msg + ": the filesystem is full", err);
+  if (err == EROFS) return make_error(ErrorCode::kOperationFailed, msg + ": the filesystem is read-only", err);
+  return make_error(ErrorCode::kOperationFailed, msg, err);
+}
+
+Result<void> parse_keyfile(KeyFile& k, const std::string& text, const std::string& origin) {
+  GError* err = nullptr;
+  if (!g_key_file_load_from_data(k.kf, text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
+    std::string msg = origin + " is corrupt: " + err->message;
+    g_error_free(err);
+    return make_error(ErrorCode::kOperationFailed, msg);
+  }
+  return ok();
+}
+
+std::string keyfile_text(KeyFile& k) {
+  gsize len = 0;
+  gchar* data = g_key_file_to_data(k.kf, &len, nullptr);
+  std::string s(data, len);
+  g_free(data);
+  return s;
+}
+
+std::string get_string(GKeyFile* kf, const char* group, const char* key) {
+  gchar* v = g_key_file_get_string(kf, group, key, nullptr);
+  if (v == nullptr) return {};
+  std::string s = v;
+  g_free(v);
+  return s;
+}
+
+}  // namespace
+
+Result<StateDir> StateDir::open(const std::string& dir) {
+  if (dir.empty() || dir[0] != '/')
+    return make_error(ErrorCode::kInvalidInput, "state directory '" + dir + "': path is not absolute");
+  if (g_mkdir_with_parents(dir.c_str(), 0700) != 0)
+    return state_error(dir, "cannot create", errno);
+  std::string domains = dir + "/" + kDomains;
+  if (mkdir(domains.c_str(), 0700) != 0 && errno != EEXIST)
+    return state_error(dir, "cannot create domains/", errno);
+  if (access(dir.c_str(), W_OK) != 0) return state_error(dir, "not writable", errno);
+  return StateDir(dir);
+}
+
+Result<StateLock> StateDir::lock() const {
+  std::string p = dir_ + "/lock";
+  UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return state_error(dir_, "cannot open lock file", errno);
+  while (flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return state_error(dir_, "cannot take lock", errno);
+  }
+  return StateLock(std::move(fd));
+}
+
+Result<void> StateDir::write_atomic(const std::string& name, const std::string& content) const {
+  std::string final_path = dir_ + "/" + name;
+  std::string tmp = final_path + ".tmp." + std::to_string(getpid());
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid()) return state_error(dir_, "cannot write " + name, errno);
+    const char* p = content.data();
+    size_t left = content.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd.get(), p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        unlink(tmp.c_str());
+        return state_error(dir_, "cannot write " + name, e);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    if (fsync(fd.get()) != 0) {
+      int e = errno;
+      unlink(tmp.c_str());
+      return state_error(dir_, "cannot sync " + name, e);
+    }
+  }
+  if (rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int e = errno;
+    unlink(tmp.c_str());
+    return state_error(dir_, "cannot replace " + name, e);
+  }
+  // The rename itself must reach the disk before we act on it.
+  std::string parent = final_path.substr(0, final_path.rfind('/'));
+  UniqueFd dfd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.valid()) fsync(dfd.get());
+  return ok();
+}
+
+Result<std::optional<std::string>> StateDir::read(const std::string& name) const {
+  std::string p = dir_ + "/" + name;
+  gchar* data = nullptr;
+  gsize len = 0;
+  GError* err = nullptr;
+  if (!g_file_get_contents(p.c_str(), &data, &len, &err)) {
+    bool missing = g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+    std::string msg = err->message;
+    g_error_free(err);
+    if (missing) return std::optional<std::string>{};
+    return make_error(ErrorCode::kOperationFailed, "state directory '" + dir_ + "': " + msg);
+  }
+  std::string s(data, len);
+  g_free(data);
+  return std::optional<std::string>{std::move(s)};
+}
+
+Result<FileTable> StateDir::load_files() const {
+  auto text = read(kFiles);
+  if (!text) return std::move(text).error();
+  FileTable table;
+  if (!text->has_value()) return table;
+  KeyFile k;
+  SVIRT_TRY(parse_keyfile(k, **text, dir_ + "/" + kFiles));
+  gsize n = 0;
+  gchar** groups = g_key_file_get_groups(k.kf, &n);
+  for (gsize i = 0; i < n; ++i) {
+    FileRecord r;
+    r.path = get_string(k.kf, groups[i], "path");
+    if (g_key_file_has_key(k.kf, groups[i], "original", nullptr))
+      r.original = get_string(k.kf, groups[i], "original");
+    r.label = get_string(k.kf, groups[i], "label");
+    r.kind = get_string(k.kf, groups[i], "kind");
+    gsize nu = 0;
+    gchar** users = g_key_file_get_string_list(k.kf, groups[i], "users", &nu, nullptr);
+    for (gsize u = 0; u < nu; ++u) r.users.emplace_back(users[u]);
+    g_strfreev(users);
+    if (!r.path.empty()) table.emplace(r.path, std::move(r));
+  }
+  g_strfreev(groups);
+  return table;
+}
+
+Result<void> StateDir::save_files(const FileTable& files) const {
+  KeyFile k;
+  size_t i = 0;
+  for (const auto& [path, r] : files) {
+    std::string g = "file " + std::to_string(i++);
+    g_key_file_set_string(k.kf, g.c_str(), "path", r.path.c_str());
+    if (r.original) g_key_file_set_string(k.kf, g.c_str(), "original", r.original->c_str());
+    g_key_file_set_string(k.kf, g.c_str(), "label", r.label.c_str());
+    if (!r.kind.empty()) g_key_file_set_string(k.kf, g.c_str(), "kind", r.kind.c_str());
+    std::vector<const gchar*> users;
+    for (const std::string& u : r.users) users.push_back(u.c_str());
+    g_key_file_set_string_list(k.kf, g.c_str(), "users", users.data(), users.size());
+  }
+  return write_atomic(kFiles, keyfile_text(k));
+}
+
+Result<McsRegistry> StateDir::load_registry() const {
+  auto text = read(kRegistry);
+  if (!text) return std::move(text).error();
+  McsRegistry reg;
+  if (!text->has_value()) return reg;
+  KeyFile k;
+  SVIRT_TRY(parse_keyfile(k, **text, dir_ + "/" + kRegistry));
+  gsize n = 0;
+  gchar** keys = g_key_file_get_keys(k.kf, "pairs", &n, nullptr);
+  for (gsize i = 0; i < n; ++i) reg[keys[i]] = get_string(k.kf, "pairs", keys[i]);
+  g_strfreev(keys);
+  return reg;
+}
+
+Result<void> StateDir::save_registry(const McsRegistry& reg) const {
+  KeyFile k;
+  for (const auto& [pair, dom] : reg) g_key_file_set_string(k.kf, "pairs", pair.c_str(), dom.c_str());
+  return write_atomic(kRegistry, keyfile_text(k));
+}
+
+static std::string domain_file(const std::string& name) {
+  return std::string(kDomains) + "/" + name + ".state";
+}
+
+static Result<DomainRecord> parse_domain(const std::string& text, const std::string& origin) {
+  KeyFile k;
+  SVIRT_TRY(parse_keyfile(k, text, origin));
+  DomainRecord r;
+  r.name = get_string(k.kf, "domain", "name");
+  r.state = get_string(k.kf, "domain", "state");
+  r.live_xml = get_string(k.kf, "domain", "live_xml");
+  r.pid = static_cast<pid_t>(g_key_file_get_int64(k.kf, "domain", "pid", nullptr));
+  r.start_time = g_key_file_get_uint64(k.kf, "domain", "start_time", nullptr);
+  r.boot_id = get_string(k.kf, "domain", "boot_id");
+  if (r.name.empty()) return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no name");
+  return r;
+}
+
+Result<std::optional<DomainRecord>> StateDir::read_domain(const std::string& name) const {
+  auto text = read(domain_file(name));
+  if (!text) return std::move(text).error();
+  if (!text->has_value()) return std::optional<DomainRecord>{};
+  auto rec = parse_domain(**text, dir_ + "/" + domain_file(name));
+  if (!rec) return std::move(rec).error();
+  return std::optional<DomainRecord>{std::move(*rec)};
+}
+
+Result<std::vector<DomainRecord>> StateDir::list_domains() const {
+  std::string d = dir_ + "/" + kDomains;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(d.c_str()), closedir);
+  if (!dir) return state_error(dir_, "cannot list domains", errno);
+  std::vector<DomainRecord> out;
+  while (dirent* e = readdir(dir.get())) {
+    std::string n = e->d_name;
+    const std::string suffix = ".state";
+    if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    auto rec = read_domain(n.substr(0, n.size() - suffix.size()));
+    if (!rec) return std::move(rec).error();
+    if (rec->has_value()) out.push_back(std::move(**rec));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const DomainRecord& a, const DomainRecord& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<void> StateDir::write_domain(const DomainRecord& r) const {
+  KeyFile k;
+  g_key_file_set_string(k.kf, "domain", "name", r.name.c_str());
+  g_key_file_set_string(k.kf, "domain", "state", r.state.c_str());
+  g_key_file_set_int64(k.kf, "domain", "pid", r.pid);
+  g_key_file_set_uint64(k.kf, "domain", "start_time", r.start_time);
+  g_key_file_set_string(k.kf, "domain", "boot_id", r.boot_id.c_str());
+  g_key_file_set_string(k.kf, "domain", "live_xml", r.live_xml.c_str());
+  return write_atomic(domain_file(r.name), keyfile_text(k));
+}
+
+Result<void> StateDir::remove_domain(const std::string& name) const {
+  std::string p = dir_ + "/" + domain_file(name);
+  if (unlink(p.c_str()) != 0 && errno != ENOENT) return state_error(dir_, "cannot remove " + domain_file(name), errno);
+  UniqueFd dfd(::open((dir_ + "/" + kDomains).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.valid()) fsync(dfd.get());
+  return ok();
+}
+
+std::string current_boot_id() {
+  std::ifstream f("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(f, id);
+  return id;
+}
+
+std::optional<uint64_t> process_start_time(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return std::nullopt;
+  // comm may contain spaces and parentheses: fields resume after the last ')'.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 2));
+  std::string state;
+  rest >> state;
+  if (state == "Z" || state == "X") return std::nullopt;
+  std::string field;
+  // Fields 4..21 then 22 = starttime; we consumed field 3 (state).
+  for (int i = 4; i <= 21; ++i) rest >> field;
+  uint64_t start = 0;
+  if (!(rest >> start)) return std::nullopt;
+  return start;
+}
+
+bool record_alive(const DomainRecord& rec) {
+  if (rec.pid <= 0) return false;
+  if (!rec.boot_id.empty() && rec.boot_id != current_boot_id()) return false;
+  auto st = process_start_time(rec.pid);
+  return st.has_value() && *st == rec.start_time;
+}
+
+}  // namespace svirt::internal

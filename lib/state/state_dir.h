@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The state directory: everything svirt must not forget, shared by every
+// process on the host.
+//
+//   lock            flock()ed for the length of each lifecycle operation
+//   files.db        one record per relabelled file: original label, label set,
+//                   domains using it. Rewritten (fsync + rename) BEFORE any
+//                   label in it is changed, so it doubles as the intent journal:
+//                   after a crash, every file a domain may have touched is listed
+//                   with the label to put back.
+//   mcs.db          category pairs in use, by domain (dynamic and static)
+//   domains/NAME.state   live XML, state, pid + start time + boot id
+//
+// All files are GLib key files, written atomically. Callers hold the lock
+// (StateLock) around every read-modify-write sequence.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/unique_fd.h"
+#include "svirt/result.h"
+
+namespace svirt::internal {
+
+struct FileRecord {
+  std::string path;                     // resolved path
+  std::optional<std::string> original;  // nullopt: the file had no label
+  std::string label;                    // label svirt set
+  std::vector<std::string> users;       // domains holding it, in order of arrival
+  std::string kind;                     // resource kind name, for reports
+};
+using FileTable = std::map<std::string, FileRecord>;  // by resolved path
+
+struct DomainRecord {
+  std::string name;
+  std::string state;  // "preparing", "prepared", "running"
+  std::string live_xml;
+  pid_t pid = 0;
+  uint64_t start_time = 0;  // /proc/PID/stat field 22, to tell a recycled pid apart
+  std::string boot_id;      // a record from an earlier boot has no live process
+};
+
+// pair "cA,cB" -> domain name
+using McsRegistry = std::map<std::string, std::string>;
+
+class StateLock {
+ public:
+  StateLock() = default;
+  explicit StateLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  bool held() const { return fd_.valid(); }
+
+ private:
+  UniqueFd fd_;  // closing it releases the flock
+};
+
+class StateDir {
+ public:
+  // Creates the directory (0700) if needed and checks it is writable.
+  static Result<StateDir> open(const std::string& dir);
+
+  const std::string& path() const { return dir_; }
+
+  // Blocks until this process holds the host-wide lock.
+  Result<StateLock> lock() const;
+
+  Result<FileTable> load_files() const;
+  Result<void> save_files(const FileTable& files) const;
+
+  Result<McsRegistry> load_registry() const;
+  Result<void> save_registry(const McsRegistry& reg) const;
+
+  Result<std::optional<DomainRecord>> read_domain(const std::string& name) const;
+  Result<std::vector<DomainRecord>> list_domains() const;
+  Result<void> write_domain(const DomainRecord& rec) const;
+  Result<void> remove_domain(const std::string& name) const;
+
+  // Writes `content` to dir/name atomically and durably (tmp, fsync, rename,
+  // fsync of the directory).
+  Result<void> write_atomic(const std::string& name, const std::string& content) const;
+  // Contents of dir/name, nullopt if missing.
+  Result<std::optional<std::string>> read(const std::string& name) const;
+
+ private:
+  explicit StateDir(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
+
+// This boot's id (/proc/sys/kernel/random/boot_id).
+std::string current_boot_id();
+// Start time of `pid` in clock ticks since boot, nullopt when the process is
+// gone or a zombie (an exited VM counts as gone before it is reaped).
+std::optional<uint64_t> process_start_time(pid_t pid);
+// True when the recorded process is still the one running.
+bool record_alive(const DomainRecord& rec);
+
+}  // namespace svirt::internal

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <glib.h>
+
+#include "cli.h"
+
+namespace svirt::cli {
+namespace {
+
+Failure usage(const std::string& cmd, const std::string& args) {
+  return Failure{make_error(ErrorCode::kInvalidInput, "usage: svirt " + cmd + " " + args), 1};
+}
+
+Json resources_json(const std::vector<AppliedLabel>& applied) {
+  Json arr = Json::array();
+  for (const AppliedLabel& a : applied) {
+    arr.push(Json::object()
+                 .set("path", a.resource.path)
+                 .set("kind", resource_kind_name(a.resource.kind))
+                 .set("device", a.resource.device)
+                 .set("label", a.resource.label)
+                 .set("original", a.original)
+                 .set("changed", a.changed)
+                 .set("shared", a.shared));
+  }
+  return arr;
+}
+
+Json restore_json(const RestoreReport& r) {
+  Json arr = Json::array();
+  for (const RestoredLabel& i : r.items) {
+    Json o = Json::object()
+                 .set("path", i.resource.path)
+                 .set("restored_to", i.restored_to)
+                 .set("action", restore_action_name(i.action));
+    if (!i.error.empty()) o.set("error", i.error);
+    arr.push(std::move(o));
+  }
+  return arr;
+}
+
+Json label_json(const std::string& name, const SecurityLabel& l) {
+  return Json::object()
+      .set("name", name)
+      .set("model", l.model)
+      .set("type", label_type_name(l.type))
+      .set("label", l.label.empty() ? Json() : Json(l.label))
+      .set("imagelabel", l.imagelabel.empty() ? Json() : Json(l.imagelabel));
+}
+
+Result<DomainDef> load_domain(const std::string& path) { return DomainDef::parse_file(path); }
+
+CommandResult cmd_model(const Options& o, const std::vector<std::string>& args) {
+  if (!args.empty()) return usage("model", "");
+  auto m = open_manager(o, /*recover=*/false);
+  if (!m) return fail(m.error());
+  SecurityModel model = (*m)->model();
+  if (o.json) print_json(Json::object().set("model", model.model).set("doi", model.doi));
+  else std::printf("model: %s\ndoi: %s\n", model.model.c_str(), model.doi.c_str());
+  return 0;
+}
+
+CommandResult cmd_validate(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage("validate", "DOMAIN.xml");
+  auto def = load_domain(args[0]);
+  if (!def) return fail(def.error());
+  std::string xml = def->format(FormatMode::kInactive);
+  if (o.json) print_json(Json::object().set("name", def->name).set("valid", true).set("xml", xml));
+  else std::fputs(xml.c_str(), stdout);
+  return 0;
+}
+
+Json prepared_json(const PreparedDomain& p) {
+  Json j = label_json(p.live.name, p.label);
+  j.set("resources", resources_json(p.resources));
+  return j;
+}
+
+CommandResult cmd_prepare(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage("prepare", "DOMAIN.xml");
+  auto def = load_domain(args[0]);
+  if (!def) return fail(def.error());
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto p = (*m)->prepare(*def);
+  if (!p) return fail(p.error());
+  print_warnings(p->warnings);
+  if (o.json) print_json(prepared_json(*p));
+  else std::fputs(p->live.format(FormatMode::kLive).c_str(), stdout);
+  return 0;
+}
+
+int report_release(const Options& o, const ReleaseReport& r) {
+  print_warnings(r.warnings);
+  for (const Error& e : r.restore.errors)
+    std::fprintf(stderr, "svirt: error: %s\n", e.message.c_str());
+  if (o.json) print_json(Json::object().set("name", r.name).set("resources", restore_json(r.restore)));
+  else
+    for (const RestoredLabel& i : r.restore.items)
+      std::printf("%-9s %s%s%s\n", restore_action_name(i.action), i.resource.path.c_str(),
+                  i.restored_to ? " -> " : "", i.restored_to ? i.restored_to->c_str() : "");
+  return r.restore.ok() ? 0 : 2;
+}
+
+CommandResult cmd_release(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage("release", "NAME");
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto r = (*m)->release(args[0]);
+  if (!r) return fail(r.error());
+  return report_release(o, *r);
+}
+
+// The VM process, for the signal handler to forward to.
+volatile sig_atomic_t g_child = 0;
+
+void forward_signal(int sig) {
+  pid_t child = g_child;
+  if (child > 0) kill(child, sig);
+}
+
+CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
+  size_t sep = 0;
+  while (sep < args.size() && args[sep] != "--") ++sep;
+  if (sep != 1 || sep + 1 >= args.size()) return usage("run", "DOMAIN.xml -- CMD [ARGS...]");
+  std::vector<std::string> cmd(args.begin() + 2, args.end());
+  auto def = load_domain(args[0]);
+  if (!def) return fail(def.error());
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto p = (*m)->prepare(*def);
+  if (!p) return fail(p.error());
+  print_warnings(p->warnings);
+  debug(o, "domain '" + def->name + "' prepared as " + p->label.label);
+
+  // Forward SIGINT/SIGTERM to the VM; svirt itself stays to release.
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+
+  int status_code = 0;
+  std::optional<Failure> launch_failure;
+  auto pid = (*m)->launch(def->name, cmd);
+  if (!pid) {
+    const Error& e = pid.error();
+    int code = e.code == ErrorCode::kNotFound && e.sys_errno == ENOENT ? 127
+               : e.message.rfind("cannot execute", 0) == 0            ? 126
+                                                                       : 125;
+    launch_failure = Failure{e, code};
+  } else {
+    g_child = *pid;
+    int status = 0;
+    while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_child = 0;
+    status_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    debug(o, "VM process " + std::to_string(*pid) + " ended with status " +
+                 std::to_string(status_code));
+  }
+  auto r = (*m)->release(def->name);
+  if (!r) {
+    std::fprintf(stderr, "svirt: error: %s\n", r.error().message.c_str());
+    if (launch_failure) return *launch_failure;
+    return status_code != 0 ? status_code : 2;
+  }
+  print_warnings(r->warnings);
+  for (const Error& e : r->restore.errors)
+    std::fprintf(stderr, "svirt: error: %s\n", e.message.c_str());
+  if (launch_failure) return *launch_failure;
+  if (!r->restore.ok() && status_code == 0) return 2;
+  return status_code;
+}
+
+CommandResult cmd_dominfo(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage("dominfo", "NAME");
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto l = (*m)->process_label(args[0]);
+  if (!l) return fail(l.error());
+  SecurityModel model = (*m)->model();
+  const char* mode = enforcing_mode_name(l->mode);
+  if (o.json) {
+    print_json(label_json(args[0], *l).set("doi", model.doi).set("mode", mode));
+  } else {
+    std::printf("Security model: %s\nSecurity DOI:   %s\nSecurity label: %s (%s)\n",
+                model.model.c_str(), model.doi.c_str(),
+                l->label.empty() ? "none" : l->label.c_str(), mode);
+  }
+  return 0;
+}
+
+CommandResult cmd_list(const Options& o, const std::vector<std::string>& args) {
+  if (!args.empty()) return usage("list", "");
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto all = (*m)->list();
+  if (!all) return fail(all.error());
+  if (o.json) {
+    Json arr = Json::array();
+    for (const DomainStatus& s : *all)
+      arr.push(label_json(s.name, s.label)
+                   .set("pid", static_cast<long long>(s.pid))
+                   .set("state", domain_state_name(s.state)));
+    print_json(Json::object().set("domains", arr));
+  } else {
+    std::printf("%-20s %-8s %-10s %s\n", "NAME", "PID", "STATE", "LABEL");
+    for (const DomainStatus& s : *all)
+      std::printf("%-20s %-8d %-10s %s\n", s.name.c_str(), static_cast<int>(s.pid),
+                  domain_state_name(s.state), s.label.label.empty() ? "-" : s.label.label.c_str());
+  }
+  return 0;
+}
+
+CommandResult cmd_recover(const Options& o, const std::vector<std::string>& args) {
+  if (!args.empty()) return usage("recover", "");
+  auto m = open_manager(o, /*recover=*/false);
+  if (!m) return fail(m.error());
+  auto r = (*m)->recover();
+  if (!r) return fail(r.error());
+  print_warnings(r->warnings);
+  for (const Error& e : r->errors) std::fprintf(stderr, "svirt: error: %s\n", e.message.c_str());
+  if (o.json) {
+    Json rel = Json::array(), res = Json::array();
+    for (const auto& n : r->released) rel.push(n);
+    for (const auto& n : r->reserved) res.push(n);
+    print_json(Json::object().set("released", rel).set("reserved", res).set(
+        "errors", static_cast<long long>(r->errors.size())));
+  } else {
+    for (const auto& n : r->released) std::printf("released %s\n", n.c_str());
+    for (const auto& n : r->reserved) std::printf("reserved %s\n", n.c_str());
+  }
+  return r->errors.empty() ? 0 : 2;
+}
+
+Result<DeviceDef> load_device(SecurityManager& m, const std::string& name,
+                              const std::string& path) {
+  auto live = m.live_definition(name);
+  if (!live) return std::move(live).error();
+  gchar* data = nullptr;
+  gsize len = 0;
+  GError* err = nullptr;
+  if (!g_file_get_contents(path.c_str(), &data, &len, &err)) {
+    std::string msg = err->message;
+    g_error_free(err);
+    return make_error(ErrorCode::kInvalidInput, "device '" + path + "': " + msg);
+  }
+  auto dev = DeviceDef::parse(std::string_view(data, len), *live);
+  g_free(data);
+  if (!dev) return std::move(dev).error().wrap("device '" + path + "'");
+  return dev;
+}
+
+CommandResult cmd_attach(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 2) return usage("attach", "NAME DEVICE.xml");
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto dev = load_device(**m, args[0], args[1]);
+  if (!dev) return fail(dev.error());
+  auto r = (*m)->attach(args[0], *dev);
+  if (!r) return fail(r.error());
+  print_warnings((*m)->driver().take_warnings());
+  if (o.json) print_json(Json::object().set("name", args[0]).set("resources", resources_json(*r)));
+  else
+    for (const AppliedLabel& a : *r)
+      std::printf("%s %s\n", a.resource.path.c_str(),
+                  a.resource.label ? a.resource.label->c_str() : "(untouched)");
+  return 0;
+}
+
+CommandResult cmd_detach(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 2) return usage("detach", "NAME DEVICE.xml");
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto dev = load_device(**m, args[0], args[1]);
+  if (!dev) return fail(dev.error());
+  auto r = (*m)->detach(args[0], *dev);
+  if (!r) return fail(r.error());
+  ReleaseReport rr;
+  rr.name = args[0];
+  rr.restore = std::move(*r);
+  rr.warnings = (*m)->driver().take_warnings();
+  return report_release(o, rr);
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      {"model", "", "node security model and DOI", cmd_model},
+      {"validate", "DOMAIN.xml", "parse and validate; print normalized XML", cmd_validate},
+      {"prepare", "DOMAIN.xml", "label the domain and its resources; print live XML",
+       cmd_prepare},
+      {"release", "NAME", "restore every resource and release the label", cmd_release},
+      {"run", "DOMAIN.xml -- CMD...", "prepare, run CMD under the VM label, release", cmd_run},
+      {"dominfo", "NAME", "security model, DOI and label of a domain", cmd_dominfo},
+      {"list", "", "prepared and running domains", cmd_list},
+      {"recover", "", "restore and release domains whose process is gone", cmd_recover},
+      {"attach", "NAME DEVICE.xml", "label one device for a domain (hotplug)", cmd_attach},
+      {"detach", "NAME DEVICE.xml", "restore a hotplugged device", cmd_detach},
+  };
+  return kCommands;
+}
+
+}  // namespace svirt::cli

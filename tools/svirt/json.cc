@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "json.h"
+
+#include <cstdio>
+
+namespace svirt::cli {
+
+Json& Json::set(std::string key, Json value) {
+  std::get<Object>(v_).emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+Json& Json::push(Json value) {
+  std::get<Array>(v_).push_back(std::move(value));
+  return *this;
+}
+
+static void write_string(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void Json::write(std::string& out) const {
+  switch (v_.index()) {
+    case 0: out += "null"; break;
+    case 1: out += std::get<bool>(v_) ? "true" : "false"; break;
+    case 2: out += std::to_string(std::get<long long>(v_)); break;
+    case 3: write_string(out, std::get<std::string>(v_)); break;
+    case 4: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : std::get<Object>(v_)) {
+        if (!first) out += ", ";
+        first = false;
+        write_string(out, k);
+        out += ": ";
+        v.write(out);
+      }
+      out += '}';
+      break;
+    }
+    case 5: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : std::get<Array>(v_)) {
+        if (!first) out += ", ";
+        first = false;
+        v.write(out);
+      }
+      out += ']';
+      break;
+    }
+  }
+}
+
+std::string Json::dump() const {
+  std::string out;
+  write(out);
+  return out;
+}
+
+}  // namespace svirt::cli
