@@ -1,0 +1,180 @@
+#!/usr/bin/busybox sh
+# Stage 3, still PID 1, now in init_t:s0-s0:c0.c1023 (unconfined, like a real host's init). This
+# file is labelled init_exec_t. It runs the experiment and reports every observation; the host
+# (check-report.sh) decides what passes.
+#
+# svirt (virtd_exec_t) started from here enters virtd_t, which may use init_t's descriptors and
+# pipes; descriptors opened by the kernel's domain would reach it as the null device, so all of
+# them are reopened here.
+export PATH=/usr/sbin:/usr/bin:/bb HOME=/root
+exec 3>/dev/ttyS1 >/dev/console 2>&1 </dev/null
+. /usr/libexec/svirt-enforce/lib.sh
+dmesg -c >/dev/null  # the AVC records from here on belong to the experiment
+
+S=system_u:system_r
+O=system_u:object_r
+img=/var/lib/libvirt/images
+state=/var/lib/libvirt/svirt
+logs=/var/log/libvirt
+xml=/etc/svirt-enforce
+probe=/usr/libexec/svirt-probe
+standin=/usr/libexec/svirt-enforce/virtd-standin
+ls_z() { /usr/bin/ls -Z "$@"; }
+chcon() { /usr/bin/chcon "$@"; }
+# Output files are opened for append: virtd_t may append to virt_log_t files, not truncate them.
+sv() { /usr/bin/svirt --driver=selinux --state-dir=$state "$@"; }
+
+# Read by the shell itself: programs it runs from bin_t files enter initrc_t (Debian's policy).
+read -r ctx </proc/self/attr/current
+echo "orchestrator $ctx" | tr -d '\0' | report orchestrator
+
+# Files no VM may reach: a user's file in root's home and a temporary file.
+echo "root's secret" >/root/secret.txt
+echo "a temporary secret" >/tmp/secret.txt
+chcon unconfined_u:object_r:user_home_t:s0 /root/secret.txt
+chcon $O:tmp_t:s0 /tmp/secret.txt
+
+# Preflight, without svirt: a virtd_exec_t stand-in sets the exec context and execs the probe,
+# proving init_t -> virtd_t -> svirt_t and the labels the matrix relies on.
+preflight() {
+  printf own >$img/chain-own.img
+  printf other >$img/chain-other.img
+  : >$img/chain.log
+  chcon $O:svirt_image_t:s0:c1,c2 $img/chain-own.img $img/chain.log
+  chcon $O:svirt_image_t:s0:c3,c4 $img/chain-other.img
+  $standin exec-as $S:svirt_t:s0:c1,c2 $probe check --log $img/chain.log \
+    $img/chain-own.img $img/chain-other.img /root/secret.txt /tmp/secret.txt 2>>$logs/chain.err
+  echo "exit $?" | report preflight-exit
+  report preflight-launcher <$logs/chain.err
+  report preflight-probe <$img/chain.log
+  rm -f $img/chain-own.img $img/chain-other.img $img/chain.log
+}
+
+# domain_xml NAME SECLABEL DISKS: a domain whose serial port is a file, the probe's log.
+domain_xml() {
+  cat <<XML
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='KiB'>65536</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+$3
+    <serial type='file'>
+      <source path='$img/$1.log'/>
+      <target port='0'/>
+    </serial>
+  </devices>
+  $2
+</domain>
+XML
+}
+disk_xml() {  # disk_xml FILE DEV [EXTRA]
+  printf "    <disk type='file' device='disk'>\n      <source file='%s'/>\n" "$img/$1"
+  printf "      <target dev='%s' bus='virtio'/>%s\n    </disk>\n" "$2" "${3:-}"
+}
+
+setup_matrix() {
+  mkdir -p $xml
+  for f in vm1 vm2 vm3 vm4 vm5 shared iso static c100c201; do
+    # 1 KiB each; the probe writes at offset 512, the barrier token sits at 0.
+    dd if=/dev/zero of=$img/$f.img bs=1024 count=1 2>/dev/null
+    printf "%s" "$f" | dd of=$img/$f.img conv=notrunc 2>/dev/null
+  done
+  for n in 1 2 3 4 5; do : >$img/vm$n.log; done
+  : >$img/static.log
+  chcon $O:virt_image_t:s0 $img/*.img $img/*.log
+  chcon $O:svirt_image_t:s0:c100,c200 $img/static.img $img/static.log
+  chcon $O:svirt_image_t:s0:c100,c201 $img/c100c201.img
+
+  local dyn="<seclabel type='dynamic' model='selinux' relabel='yes'/>"
+  for n in 1 2 3 4 5; do
+    domain_xml vm$n "$dyn" "$(disk_xml vm$n.img vda
+      disk_xml shared.img vdb '<shareable/>'
+      disk_xml iso.img vdc '<readonly/>')" >$xml/vm$n.xml
+  done
+  domain_xml static "<seclabel type='static' model='selinux' relabel='no'>
+    <label>$S:svirt_t:s0:c100,c200</label>
+  </seclabel>" "$(disk_xml static.img vda)" >$xml/static.xml
+}
+
+targets="$img/vm1.img $img/vm2.img $img/vm3.img $img/vm4.img $img/shared.img $img/iso.img"
+targets="$targets $img/vm5.img $img/static.img $img/c100c201.img /root/secret.txt"
+targets="$targets /tmp/secret.txt"
+
+# start_vm NAME: svirt run in the background; the probe waits for GO in the VM's own disk.
+start_vm() {
+  sv run $xml/$1.xml -- $probe check --log $img/$1.log --barrier $img/$1.img \
+    --barrier-timeout 90 $targets >>$logs/$1.out 2>>$logs/$1.err &
+  echo $! >/run/svirt-run.$1
+}
+
+# wait_running NAMES: until svirt list names each of them and each probe has logged its context,
+# so every VM is labelled and confined before any of them probes.
+wait_running() {
+  local i=0 name missing
+  while [ $i -lt 600 ]; do
+    missing=
+    sv list >/run/list.txt 2>>$logs/list.err
+    for name in "$@"; do
+      grep -q "^$name[[:space:]]" /run/list.txt && grep -q '^context ' $img/$name.log ||
+        missing="$missing $name"
+    done
+    [ -z "$missing" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  note "still not running:$missing"
+  return 1
+}
+
+run_matrix() {
+  setup_matrix
+  ls_z $img /root/secret.txt /tmp/secret.txt | report labels-before
+  sv model 2>&1 | report model
+
+  # The stopped VM: run to completion first, so its disk is back to virt_image_t.
+  sv run $xml/vm5.xml -- $probe check --log $img/vm5.log $img/vm5.img \
+    >>$logs/vm5.out 2>>$logs/vm5.err
+  echo "exit $?" | report exit-vm5
+  note "vm5 ran and stopped"
+
+  for vm in vm1 vm2 vm3 vm4 static; do start_vm $vm; done
+  if wait_running vm1 vm2 vm3 vm4 static; then
+    echo "all running" | report barrier
+  else
+    echo "timeout" | report barrier
+  fi
+  note "VMs at the barrier"
+  report list </run/list.txt
+  for vm in vm1 vm2 vm3 vm4 static; do
+    echo "@vm $vm"
+    sv dominfo $vm 2>&1
+    pid=$(awk -v n=$vm '$1 == n { print $2 }' /run/list.txt)
+    echo "@process ${pid:-none} $(cat /proc/${pid:-none}/attr/current 2>/dev/null | tr -d '\0')"
+  done | report dominfo
+  ls_z $img | report labels-running
+  # Negative control: the same probe, unconfined, no svirt.
+  : >$logs/control.log
+  $probe check --log $logs/control.log $targets
+  report control <$logs/control.log
+
+  for vm in vm1 vm2 vm3 vm4 static; do printf GO 1<>$img/$vm.img; done
+  for vm in vm1 vm2 vm3 vm4 static; do
+    wait "$(cat /run/svirt-run.$vm)"
+    echo "exit $?" | report exit-$vm
+  done
+  note "all VMs stopped"
+  sv list 2>&1 | report list-after
+  ls_z $img /root/secret.txt /tmp/secret.txt | report labels-after
+  for vm in vm1 vm2 vm3 vm4 vm5 static; do
+    report log-$vm <$img/$vm.log
+    report svirt-err-$vm <$logs/$vm.err
+  done
+}
+
+preflight
+if [ -x /usr/bin/svirt ] && [ ! -e /etc/svirt-enforce-preflight ]; then
+  run_matrix
+fi
+dmesg | grep 'avc:' | report avc
+finish "orchestrator finished"
