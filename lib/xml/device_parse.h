@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Parsers for the device elements svirt models. Each validates its element
+// fully; per-source seclabels are checked against the domain's seclabels.
+#pragma once
+
+#include <libxml/tree.h>
+
+#include <optional>
+#include <vector>
+
+#include "svirt/domain.h"
+#include "svirt/result.h"
+
+namespace svirt::internal {
+
+Result<Disk> parse_disk(const xmlNode* node, const std::vector<SecLabelDef>& domain_labels);
+
+// The role of a <serial>/<console>/<channel>/<parallel> element, or nullopt.
+std::optional<ChardevRole> chardev_role(const xmlNode* node);
+const char* chardev_role_name(ChardevRole role);
+
+// `index` is the position among chardevs of the same role.
+Result<Chardev> parse_chardev(const xmlNode* node, ChardevRole role, int index,
+                              const std::vector<SecLabelDef>& domain_labels);
+
+Result<Hostdev> parse_hostdev(const xmlNode* node);
+
+// Filesystems of types other than 'mount' are not modelled: nullopt.
+Result<std::optional<Filesystem>> parse_filesystem(const xmlNode* node);
+
+Result<Tpm> parse_tpm(const xmlNode* node);
+
+// Memory devices other than nvdimm/virtio-pmem name no host file: nullopt.
+Result<std::optional<MemoryDevice>> parse_memory_device(const xmlNode* node);
+
+}  // namespace svirt::internal

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "xml/domain_skeleton.h"
+
+#include <cstdio>
+#include <string>
+
+#include "xml/device_parse.h"
+#include "xml/xml_build.h"
+
+namespace svirt::internal {
+namespace {
+
+std::string hex(int value, int width) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%0*x", width, static_cast<unsigned>(value));
+  return buf;
+}
+
+const char* disk_type_name(DiskType t) {
+  switch (t) {
+    case DiskType::kFile:
+      return "file";
+    case DiskType::kBlock:
+      return "block";
+    case DiskType::kDir:
+      return "dir";
+    case DiskType::kNetwork:
+      return "network";
+    case DiskType::kVolume:
+      return "volume";
+    case DiskType::kNvme:
+      return "nvme";
+    case DiskType::kVhostUser:
+      return "vhostuser";
+    case DiskType::kVhostVdpa:
+      return "vhostvdpa";
+  }
+  return "file";
+}
+
+const char* disk_device_name(DiskDevice d) {
+  switch (d) {
+    case DiskDevice::kDisk:
+      return "disk";
+    case DiskDevice::kCdrom:
+      return "cdrom";
+    case DiskDevice::kFloppy:
+      return "floppy";
+    case DiskDevice::kLun:
+      return "lun";
+  }
+  return "disk";
+}
+
+const char* chardev_type_name(ChardevType t) {
+  switch (t) {
+    case ChardevType::kFile:
+      return "file";
+    case ChardevType::kPipe:
+      return "pipe";
+    case ChardevType::kDev:
+      return "dev";
+    case ChardevType::kUnix:
+      return "unix";
+    case ChardevType::kPty:
+      return "pty";
+    case ChardevType::kOther:
+      return "null";
+  }
+  return "pty";
+}
+
+const char* source_attr(DiskType t) {
+  switch (t) {
+    case DiskType::kFile:
+      return "file";
+    case DiskType::kBlock:
+    case DiskType::kVhostVdpa:
+      return "dev";
+    case DiskType::kDir:
+      return "dir";
+    case DiskType::kVhostUser:
+      return "path";
+    default:
+      return nullptr;
+  }
+}
+
+void add_source_seclabels(xmlNode* source, const std::vector<SourceSecLabel>& labels) {
+  for (const SourceSecLabel& s : labels) {
+    xmlNode* n = add_element(source, "seclabel");
+    if (!s.model.empty()) set_attr(n, "model", s.model);
+    set_attr(n, "relabel", s.relabel ? "yes" : "no");
+    if (s.label) add_text_element(n, "label", *s.label);
+  }
+}
+
+void add_disk_source(xmlNode* parent, const DiskSource& src) {
+  if (src.path.empty() && src.seclabels.empty()) return;
+  xmlNode* source = add_element(parent, "source");
+  const char* a = source_attr(src.type);
+  if (a != nullptr && !src.path.empty()) set_attr(source, a, src.path);
+  if (src.type == DiskType::kVhostUser) set_attr(source, "type", "unix");
+  add_source_seclabels(source, src.seclabels);
+}
+
+void add_disk(xmlNode* devices, const Disk& d) {
+  xmlNode* n = add_element(devices, "disk");
+  set_attr(n, "type", disk_type_name(d.source.type));
+  set_attr(n, "device", disk_device_name(d.device));
+  if (!d.source.format.empty()) {
+    set_attr(add_element(n, "driver"), "type", d.source.format);
+  }
+  add_disk_source(n, d.source);
+  xmlNode* parent = n;
+  for (const DiskSource* layer = d.source.backing.get(); layer != nullptr;
+       layer = layer->backing.get()) {
+    parent = add_element(parent, "backingStore");
+    set_attr(parent, "type", disk_type_name(layer->type));
+    if (!layer->format.empty()) set_attr(add_element(parent, "format"), "type", layer->format);
+    add_disk_source(parent, *layer);
+  }
+  if (d.source.backing) add_element(parent, "backingStore");
+  set_attr(add_element(n, "target"), "dev", d.target);
+  if (d.readonly) add_element(n, "readonly");
+  if (d.shareable) add_element(n, "shareable");
+}
+
+void add_chardev(xmlNode* devices, const Chardev& c) {
+  xmlNode* n = add_element(devices, chardev_role_name(c.role));
+  set_attr(n, "type", chardev_type_name(c.type));
+  if (c.path.empty() && c.seclabels.empty()) return;
+  xmlNode* source = add_element(n, "source");
+  if (!c.path.empty()) set_attr(source, "path", c.path);
+  if (c.type == ChardevType::kUnix) set_attr(source, "mode", c.bind ? "bind" : "connect");
+  add_source_seclabels(source, c.seclabels);
+}
+
+void add_hostdev(xmlNode* devices, const Hostdev& h) {
+  xmlNode* n = add_element(devices, "hostdev");
+  set_attr(n, "mode", "subsystem");
+  xmlNode* source = nullptr;
+  switch (h.type) {
+    case HostdevType::kUsb:
+      set_attr(n, "type", "usb");
+      source = add_element(n, "source");
+      if (h.usb_vendor >= 0) set_attr(add_element(source, "vendor"), "id", hex(h.usb_vendor, 4));
+      if (h.usb_product >= 0) {
+        set_attr(add_element(source, "product"), "id", hex(h.usb_product, 4));
+      }
+      if (h.usb_bus >= 0) {
+        xmlNode* a = add_element(source, "address");
+        set_attr(a, "bus", std::to_string(h.usb_bus));
+        set_attr(a, "device", std::to_string(h.usb_device));
+      }
+      break;
+    case HostdevType::kPci: {
+      set_attr(n, "type", "pci");
+      xmlNode* a = add_element(add_element(n, "source"), "address");
+      set_attr(a, "domain", hex(h.pci_domain, 4));
+      set_attr(a, "bus", hex(h.pci_bus, 2));
+      set_attr(a, "slot", hex(h.pci_slot, 2));
+      set_attr(a, "function", hex(h.pci_function, 1));
+      break;
+    }
+    case HostdevType::kScsi: {
+      set_attr(n, "type", "scsi");
+      source = add_element(n, "source");
+      set_attr(add_element(source, "adapter"), "name", h.scsi_adapter);
+      xmlNode* a = add_element(source, "address");
+      set_attr(a, "bus", std::to_string(h.scsi_bus));
+      set_attr(a, "target", std::to_string(h.scsi_target));
+      set_attr(a, "unit", std::to_string(h.scsi_unit));
+      break;
+    }
+    case HostdevType::kMdev:
+      set_attr(n, "type", "mdev");
+      set_attr(add_element(add_element(n, "source"), "address"), "uuid", h.mdev_uuid);
+      break;
+    case HostdevType::kOther:
+      // Nothing modelled to write back faithfully.
+      xmlUnlinkNode(n);
+      xmlFreeNode(n);
+      return;
+  }
+  if (h.readonly) add_element(n, "readonly");
+  if (h.shareable) add_element(n, "shareable");
+}
+
+void add_os(xmlNode* root, const OsDef& os) {
+  xmlNode* n = add_element(root, "os");
+  add_text_element(n, "type", "hvm");
+  if (!os.loader.empty()) {
+    xmlNode* l = add_text_element(n, "loader", os.loader);
+    set_attr(l, "readonly", os.loader_readonly ? "yes" : "no");
+  }
+  if (!os.nvram.empty()) add_text_element(n, "nvram", os.nvram);
+  if (!os.kernel.empty()) add_text_element(n, "kernel", os.kernel);
+  if (!os.initrd.empty()) add_text_element(n, "initrd", os.initrd);
+  if (!os.dtb.empty()) add_text_element(n, "dtb", os.dtb);
+}
+
+}  // namespace
+
+XmlDocPtr build_domain_skeleton(const DomainDef& def) {
+  XmlDocPtr doc(xmlNewDoc(reinterpret_cast<const xmlChar*>("1.0")));
+  xmlNode* root = new_element(doc.get(), "domain");
+  xmlDocSetRootElement(doc.get(), root);
+  set_attr(root, "type", def.type.empty() ? "kvm" : def.type);
+  add_os(root, def.os);
+  xmlNode* devices = add_element(root, "devices");
+  for (const Disk& d : def.disks) add_disk(devices, d);
+  for (const Filesystem& fs : def.filesystems) {
+    xmlNode* n = add_element(devices, "filesystem");
+    set_attr(n, "type", "mount");
+    if (!fs.source_dir.empty()) set_attr(add_element(n, "source"), "dir", fs.source_dir);
+    set_attr(add_element(n, "target"), "dir", fs.target);
+    if (fs.readonly) add_element(n, "readonly");
+  }
+  for (const Hostdev& h : def.hostdevs) add_hostdev(devices, h);
+  for (const Chardev& c : def.chardevs) add_chardev(devices, c);
+  for (const Tpm& t : def.tpms) {
+    xmlNode* n = add_element(devices, "tpm");
+    xmlNode* b = add_element(n, "backend");
+    set_attr(b, "type", t.backend);
+    if (!t.device_path.empty()) set_attr(add_element(b, "device"), "path", t.device_path);
+  }
+  for (const MemoryDevice& m : def.memory_devices) {
+    xmlNode* n = add_element(devices, "memory");
+    set_attr(n, "model", m.model);
+    add_text_element(add_element(n, "source"), "path", m.path);
+  }
+  return doc;
+}
+
+}  // namespace svirt::internal

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <string>
+
+#include "xml/device_parse.h"
+#include "xml/xml_node.h"
+
+namespace svirt::internal {
+namespace {
+
+Error invalid(std::string message) {
+  return make_error(ErrorCode::kInvalidInput, std::move(message));
+}
+
+// Reads attribute `name` of `node` as a number no larger than `max`; -1 when
+// absent.
+Result<int> bounded(const xmlNode* node, const char* name, int max, const std::string& who) {
+  const std::string what = who + ": <" + element_name(node) + " " + name + "=>";
+  Result<int> v = number_attr(node, name, what);
+  if (!v) return v.error();
+  if (*v > max) {
+    return invalid(what + ": " + std::to_string(*v) + " is larger than " + std::to_string(max));
+  }
+  return *v;
+}
+
+Result<void> parse_usb(const xmlNode* source, const std::string& who, Hostdev* h) {
+  if (const xmlNode* vendor = first_child(source, "vendor")) {
+    Result<int> v = bounded(vendor, "id", 0xffff, who);
+    if (!v) return v.error();
+    h->usb_vendor = *v;
+  }
+  if (const xmlNode* product = first_child(source, "product")) {
+    Result<int> v = bounded(product, "id", 0xffff, who);
+    if (!v) return v.error();
+    h->usb_product = *v;
+  }
+  if (const xmlNode* address = first_child(source, "address")) {
+    Result<int> bus = bounded(address, "bus", 0xffff, who);
+    if (!bus) return bus.error();
+    Result<int> device = bounded(address, "device", 0xffff, who);
+    if (!device) return device.error();
+    h->usb_bus = *bus;
+    h->usb_device = *device;
+    if ((h->usb_bus < 0) != (h->usb_device < 0)) {
+      return invalid(who + ": <address> needs both bus= and device=");
+    }
+  }
+  if ((h->usb_vendor < 0) != (h->usb_product < 0)) {
+    return invalid(who + ": <vendor id=> and <product id=> go together");
+  }
+  if (h->usb_vendor < 0 && h->usb_bus < 0) {
+    return invalid(who + ": <source> needs <vendor>/<product> or <address bus= device=>");
+  }
+  return ok();
+}
+
+Result<void> parse_pci(const xmlNode* source, const std::string& who, Hostdev* h) {
+  const xmlNode* address = first_child(source, "address");
+  if (address == nullptr) return invalid(who + ": <source> needs <address>");
+  Result<int> domain = bounded(address, "domain", 0xffff, who);
+  if (!domain) return domain.error();
+  Result<int> bus = bounded(address, "bus", 0xff, who);
+  if (!bus) return bus.error();
+  Result<int> slot = bounded(address, "slot", 0x1f, who);
+  if (!slot) return slot.error();
+  Result<int> function = bounded(address, "function", 7, who);
+  if (!function) return function.error();
+  if (*bus < 0 || *slot < 0) return invalid(who + ": <address> needs bus= and slot=");
+  // libvirt takes a missing domain or function as 0.
+  h->pci_domain = *domain < 0 ? 0 : *domain;
+  h->pci_bus = *bus;
+  h->pci_slot = *slot;
+  h->pci_function = *function < 0 ? 0 : *function;
+  return ok();
+}
+
+Result<void> parse_scsi(const xmlNode* source, const std::string& who, Hostdev* h) {
+  // iSCSI hostdevs name a remote LUN, nothing on the host to label.
+  if (attr(source, "protocol").value_or("adapter") != "adapter") return ok();
+  const xmlNode* adapter = first_child(source, "adapter");
+  std::optional<std::string> name = adapter ? attr(adapter, "name") : std::nullopt;
+  if (!name || name->empty()) return invalid(who + ": <source> needs <adapter name=>");
+  h->scsi_adapter = *name;
+  const xmlNode* address = first_child(source, "address");
+  if (address == nullptr) return invalid(who + ": <source> needs <address>");
+  Result<int> bus = number_attr(address, "bus", who + ": <address bus=>");
+  if (!bus) return bus.error();
+  Result<int> target = number_attr(address, "target", who + ": <address target=>");
+  if (!target) return target.error();
+  Result<int> unit = number_attr(address, "unit", who + ": <address unit=>");
+  if (!unit) return unit.error();
+  if (*bus < 0 || *target < 0 || *unit < 0) {
+    return invalid(who + ": <address> needs bus=, target= and unit=");
+  }
+  h->scsi_bus = *bus;
+  h->scsi_target = *target;
+  h->scsi_unit = *unit;
+  return ok();
+}
+
+Result<void> parse_mdev(const xmlNode* source, const std::string& who, Hostdev* h) {
+  const xmlNode* address = first_child(source, "address");
+  std::optional<std::string> uuid = address ? attr(address, "uuid") : std::nullopt;
+  if (!uuid || uuid->empty()) return invalid(who + ": <source> needs <address uuid=>");
+  // The uuid becomes a sysfs path component: refuse anything but a UUID.
+  for (char c : *uuid) {
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!hex && c != '-') return invalid(who + ": " + quoted(*uuid) + " is not a UUID");
+  }
+  h->mdev_uuid = *uuid;
+  return ok();
+}
+
+}  // namespace
+
+Result<Hostdev> parse_hostdev(const xmlNode* node) {
+  Hostdev h;
+  h.readonly = first_child(node, "readonly") != nullptr;
+  h.shareable = first_child(node, "shareable") != nullptr;
+  std::string mode = attr(node, "mode").value_or("subsystem");
+  std::string type = attr(node, "type").value_or("");
+  if (mode != "subsystem") return h;  // capabilities mode: not modelled
+  const std::string who = "hostdev " + (type.empty() ? std::string("(no type)") : type);
+  if (type.empty()) return make_error(ErrorCode::kInvalidInput, "hostdev: missing type=");
+  const xmlNode* source = first_child(node, "source");
+  if (type == "usb")
+    h.type = HostdevType::kUsb;
+  else if (type == "pci")
+    h.type = HostdevType::kPci;
+  else if (type == "scsi")
+    h.type = HostdevType::kScsi;
+  else if (type == "mdev")
+    h.type = HostdevType::kMdev;
+  else
+    return h;  // scsi_host and others: not modelled
+  if (source == nullptr) return invalid(who + ": missing <source>");
+  switch (h.type) {
+    case HostdevType::kUsb:
+      SVIRT_TRY(parse_usb(source, who, &h));
+      break;
+    case HostdevType::kPci:
+      SVIRT_TRY(parse_pci(source, who, &h));
+      break;
+    case HostdevType::kScsi:
+      SVIRT_TRY(parse_scsi(source, who, &h));
+      break;
+    case HostdevType::kMdev:
+      SVIRT_TRY(parse_mdev(source, who, &h));
+      break;
+    case HostdevType::kOther:
+      break;
+  }
+  return h;
+}
+
+}  // namespace svirt::internal

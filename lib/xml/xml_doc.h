@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Safe parsing and serialization of untrusted XML documents with libxml2.
+#pragma once
+
+#include <libxml/tree.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "svirt/result.h"
+
+namespace svirt::internal {
+
+struct XmlDocDeleter {
+  void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
+};
+using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
+
+// Parses `text` as an XML document without loading any DTD, expanding or
+// fetching any entity, or touching the network. A document that declares a
+// DOCTYPE or an entity, references a non-predefined entity, is not well formed
+// or is larger than kMaxXmlBytes is refused with kInvalidInput. `what` names
+// the document in error messages, e.g. "domain XML". Nothing is printed.
+Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view what);
+
+// Writes `doc` indented, in UTF-8, without the XML declaration.
+std::string serialize_xml_document(xmlDoc* doc);
+
+}  // namespace svirt::internal
