@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The SELinux backend: labels through libselinux's _raw calls (no mcstrans
+// translation, so what svirt writes is what the kernel stores), on the
+// descriptor the core opened, reached as "/proc/self/fd/N".
+//
+// On a host with SELinux disabled it still reads and writes the
+// security.selinux xattr (root may, on ext4, xfs and tmpfs), which keeps the
+// mechanism testable; entering a label (exec, sockets) needs SELinux.
+//
+// Thread-safety: as LabelBackend requires. The file_contexts handle is opened
+// once, on first use, and lookups on it are serialized.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "svirt/backend.h"
+#include "svirt/result.h"
+
+namespace svirt::internal {
+
+// Where the backend reads the host's policy files; unset: libselinux's paths
+// for the loaded policy.
+struct SelinuxBackendOptions {
+  std::optional<std::string> domain_context_file;  // virtual_domain_context
+  std::optional<std::string> image_context_file;   // virtual_image_context
+  std::optional<std::string> file_contexts_file;   // file_contexts, for default_label
+};
+
+std::unique_ptr<LabelBackend> make_selinux_backend(SelinuxBackendOptions options = {});
+
+// Non-blank, non-comment ('#') lines of a policy context file, trimmed.
+// A missing file: kNotFound naming it.
+Result<std::vector<std::string>> read_context_lines(const std::string& path);
+
+}  // namespace svirt::internal
