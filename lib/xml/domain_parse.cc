@@ -118,8 +118,13 @@ Result<void> parse_devices(const xmlNode* devices, DomainDef* def) {
 
 Result<void> parse_domain(const xmlNode* root, DomainDef* def) {
   if (!internal::is_element(root, "domain")) {
-    return invalid("domain XML: root element is <" + internal::element_name(root) +
-                   ">, expected <domain>");
+    std::string name = internal::element_name(root);
+    if (root->ns != nullptr && root->ns->prefix != nullptr) {
+      name = reinterpret_cast<const char*>(root->ns->prefix) + (":" + name);
+    } else if (root->ns != nullptr) {
+      name += " xmlns=" + quoted(reinterpret_cast<const char*>(root->ns->href));
+    }
+    return invalid("domain XML: root element is <" + name + ">, expected <domain>");
   }
   std::optional<std::string> type = attr(root, "type");
   if (!type || type->empty()) return invalid("domain: missing type= on <domain>");

@@ -7,7 +7,9 @@
 namespace svirt::internal {
 
 bool is_element(const xmlNode* node, std::string_view name) {
-  return node != nullptr && node->type == XML_ELEMENT_NODE &&
+  // libvirt's elements have no namespace; <qemu:disk> and the like are
+  // someone else's extension, never ours.
+  return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns == nullptr &&
          name == reinterpret_cast<const char*>(node->name);
 }
 

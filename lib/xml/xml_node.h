@@ -14,7 +14,7 @@
 
 namespace svirt::internal {
 
-// True when `node` is an element named `name`.
+// True when `node` is an element named `name` in no namespace.
 bool is_element(const xmlNode* node, std::string_view name);
 
 // The element's name as a string ("" for a null node).

@@ -353,6 +353,12 @@ void test_other_device_fields(void**) {
   DomainDef esc = parse_data("name-escaped.xml");
   assert_string_equal(esc.name.c_str(), "r&d <lab> \"q\"");
 
+  // Elements in another namespace are someone else's, never svirt's.
+  DomainDef ns = parse_data("namespaced-lookalikes.xml");
+  assert_string_equal(ns.name.c_str(), "lookalikes");
+  assert_int_equal(ns.disks.size(), 0);
+  assert_int_equal(ns.seclabels.size(), 0);
+
   DomainDef uuid = parse_data("uuid-normalized.xml");
   assert_string_equal(uuid.uuid.c_str(), "c7a5fdbd-edaf-9455-926a-d65c16db1809");
   assert_string_equal(parse_data("minimal.xml").uuid.c_str(), "");
