@@ -10,7 +10,9 @@ constexpr int kMaxSensitivity = 1023;
 
 // Sub-parsers return the reason only; each public parse() prefixes it with
 // the whole text it was given, so nested errors still name the outer value.
-Error reason(std::string message) { return make_error(ErrorCode::kInvalidInput, std::move(message)); }
+Error reason(std::string message) {
+  return make_error(ErrorCode::kInvalidInput, std::move(message));
+}
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -40,8 +42,8 @@ Result<CategorySet> parse_categories(std::string_view text) {
   size_t start = 0;
   while (true) {
     size_t comma = text.find(',', start);
-    std::string_view item =
-        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item.empty()) return reason("empty category in " + quoted(text));
     size_t dot = item.find('.');
     if (dot == std::string_view::npos) {
@@ -246,8 +248,7 @@ Result<SecurityContext> SecurityContext::parse(std::string_view text) {
     if (!r) return fail(r.error().message);
     range = std::move(*r);
   }
-  return SecurityContext(std::string(user), std::string(role), std::string(type),
-                         std::move(range));
+  return SecurityContext(std::string(user), std::string(role), std::string(type), std::move(range));
 }
 
 SecurityContext SecurityContext::with_user(std::string user) const {

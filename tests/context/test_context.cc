@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Parsing, canonical formatting and dominance of SELinux context values.
+#include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
-#include <csetjmp>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -25,12 +25,12 @@ using svirt::SecurityContext;
 
 // Table rows are checked one by one; on failure the row's input is printed so
 // the failing case is obvious.
-#define CHECK_ROW(cond, input)                                   \
-  do {                                                           \
-    if (!(cond)) {                                               \
+#define CHECK_ROW(cond, input)                                           \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
       print_error("case '%s': %s\n", std::string(input).c_str(), #cond); \
-      fail();                                                    \
-    }                                                            \
+      fail();                                                            \
+    }                                                                    \
   } while (0)
 
 struct FormatCase {
@@ -111,11 +111,13 @@ void test_category_span_and_edit(void** /*state*/) {
 
 void test_category_malformed(void** /*state*/) {
   const char* bad[] = {
-      "",         "c",        "c1024",     "c99999999999999999999", "c-1",   "c+1",
-      "1",        "x1",       "C1",        "c1,",      ",c1",      "c1,,c2",  "c5.c2",
-      "c0.c1024", "c0.",      ".c3",       "c0..c3",   "c0.c1.c2", "c 1",    " c1",
-      "c1 ",      "c1, c2",   "c01",       "c1a",      "c0x10",    "cc1",     "c1:c2",
-      "c0.c",
+      "",       "c",        "c1024", "c99999999999999999999",
+      "c-1",    "c+1",      "1",     "x1",
+      "C1",     "c1,",      ",c1",   "c1,,c2",
+      "c5.c2",  "c0.c1024", "c0.",   ".c3",
+      "c0..c3", "c0.c1.c2", "c 1",   " c1",
+      "c1 ",    "c1, c2",   "c01",   "c1a",
+      "c0x10",  "cc1",      "c1:c2", "c0.c",
   };
   for (const char* text : bad) {
     auto set = CategorySet::parse(text);
@@ -149,9 +151,8 @@ void test_level_round_trips(void** /*state*/) {
 
 void test_level_malformed(void** /*state*/) {
   const char* bad[] = {
-      "",      "s",      "s0:",  "s0:c",    "s1024", "s-1",    "s01",  "S0",    "0",
-      "s0:c1024", "sx", "s0 ",   " s0",     "s0:c1:c2", "s0,c1", "s99999999999", "s0:c5.c2",
-      "s0c1",
+      "",         "s",  "s0:", "s0:c", "s1024",    "s-1",   "s01",          "S0",       "0",
+      "s0:c1024", "sx", "s0 ", " s0",  "s0:c1:c2", "s0,c1", "s99999999999", "s0:c5.c2", "s0c1",
   };
   for (const char* text : bad) {
     auto level = MlsLevel::parse(text);
@@ -185,9 +186,8 @@ void test_range_round_trips(void** /*state*/) {
 
 void test_range_malformed(void** /*state*/) {
   const char* bad[] = {
-      "",          "-",         "s0-",        "-s0",       "s0:c1-s0",  "s1-s0",
-      "s0:c1-s0:c2", "s0-s0-s0", "s0--s0",    "s0:c1024",  "s0 - s0",   "s0:c5.c2-s0:c0.c9",
-      "s0-s0:",
+      "",         "-",      "s0-",      "-s0",     "s0:c1-s0",          "s1-s0",  "s0:c1-s0:c2",
+      "s0-s0-s0", "s0--s0", "s0:c1024", "s0 - s0", "s0:c5.c2-s0:c0.c9", "s0-s0:",
   };
   for (const char* text : bad) {
     auto range = MlsRange::parse(text);
