@@ -287,7 +287,9 @@ Result<void> SecurityManager::mark_running(const std::string& name, pid_t pid) {
   if (!held) return std::move(held).error();
   auto rec = impl_->need_record(name);
   if (!rec) return std::move(rec).error();
-  auto start = internal::process_start_time(pid);
+  // The launcher's own child may already have exited (not yet reaped): its
+  // start time is still what identifies it.
+  auto start = internal::process_start_time(pid, /*include_zombie=*/true);
   if (!start)
     return make_error(ErrorCode::kNotFound, "domain '" + name + "': process " +
                                                 std::to_string(pid) + " is not running");

@@ -272,7 +272,7 @@ std::string current_boot_id() {
   return id;
 }
 
-std::optional<uint64_t> process_start_time(pid_t pid) {
+std::optional<uint64_t> process_start_time(pid_t pid, bool include_zombie) {
   if (pid <= 0) return std::nullopt;
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -283,7 +283,7 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
   std::istringstream rest(line.substr(close + 2));
   std::string state;
   rest >> state;
-  if (state == "Z" || state == "X") return std::nullopt;
+  if (state == "X" || (state == "Z" && !include_zombie)) return std::nullopt;
   std::string field;
   // Fields 4..21 then 22 = starttime; we consumed field 3 (state).
   for (int i = 4; i <= 21; ++i) rest >> field;

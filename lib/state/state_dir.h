@@ -95,8 +95,9 @@ class StateDir {
 // This boot's id (/proc/sys/kernel/random/boot_id).
 std::string current_boot_id();
 // Start time of `pid` in clock ticks since boot, nullopt when the process is
-// gone or a zombie (an exited VM counts as gone before it is reaped).
-std::optional<uint64_t> process_start_time(pid_t pid);
+// gone, or a zombie unless `include_zombie` (an exited VM counts as gone before
+// it is reaped, but its parent may still want to record when it started).
+std::optional<uint64_t> process_start_time(pid_t pid, bool include_zombie = false);
 // True when the recorded process is still the one running.
 bool record_alive(const DomainRecord& rec);
 

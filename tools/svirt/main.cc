@@ -94,7 +94,12 @@ int main(int argc, char** argv) {
   }
   if (driver) o.driver = driver;
   if (config) o.config = std::string(config);
-  if (state) o.state_dir = state;
+  if (state) {
+    // Relative to where the command was started, like every other path argument.
+    gchar* abs = g_canonicalize_filename(state, nullptr);
+    o.state_dir = abs;
+    g_free(abs);
+  }
   o.json = json;
   o.verbose = verbose;
   g_free(driver);

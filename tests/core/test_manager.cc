@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// SecurityManager with the test driver: the lifecycle, remember/restore with
+// refcounts, conflicts, MCS uniqueness across threads and processes,
+// exhaustion, and recovery from the states a crash leaves behind.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "state/state_dir.h"
+#include "svirt/manager.h"
+#include "test_support.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+using namespace svirt;
+using namespace svirt::testing;
+
+namespace {
+
+constexpr const char* kImage = "system_u:object_r:svirt_image_t:s0";
+constexpr const char* kContent = "system_u:object_r:virt_content_t:s0";
+
+struct Fixture {
+  std::string dir;
+  std::string state;
+};
+
+int setup(void** st) {
+  auto* f = new Fixture;
+  f->dir = make_xattr_tmpdir();
+  if (f->dir.empty()) {
+    delete f;
+    std::fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
+    return -1;
+  }
+  f->state = f->dir + "/state";
+  *st = f;
+  return 0;
+}
+
+int teardown(void** st) {
+  auto* f = static_cast<Fixture*>(*st);
+  remove_tree(f->dir);
+  delete f;
+  return 0;
+}
+
+std::unique_ptr<SecurityManager> open(const Fixture& f, std::optional<Config> config = {},
+                                      bool recover = true) {
+  ManagerOptions o;
+  o.driver = "test";
+  o.state_dir = f.state;
+  o.config = config;
+  o.recover_on_open = recover;
+  auto m = SecurityManager::open(o);
+  if (!m) std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
+  assert_true(m.ok());
+  return std::move(*m);
+}
+
+std::string disk(const std::string& path, const std::string& extra = "",
+                 const std::string& dev = "vda") {
+  return "<disk type='file' device='disk'><source file='" + path + "'/><target dev='" + dev +
+         "'/>" + extra + "</disk>";
+}
+
+DomainDef domain(const std::string& name, const std::string& devices,
+                 const std::string& seclabel = "") {
+  std::string xml = "<domain type='kvm'><name>" + name + "</name>" + seclabel + "<devices>" +
+                    devices + "</devices></domain>";
+  auto d = DomainDef::parse(xml);
+  if (!d) std::fprintf(stderr, "parse: %s\n", d.error().message.c_str());
+  assert_true(d.ok());
+  return std::move(*d);
+}
+
+void test_prepare_release_restores_originals(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img", b = f.dir + "/b.iso", c = f.dir + "/c.img";
+  write_file(a);
+  write_file(b);
+  write_file(c);
+  set_label(a, "system_u:object_r:virt_image_t:s0");  // c stays unlabelled
+  auto m = open(f);
+  auto p = m->prepare(domain("vm1", disk(a) + disk(b, "<readonly/>", "hdc") + disk(c, "", "vdb")));
+  assert_true(p.ok());
+  assert_int_equal(p->label.type, LabelType::kDynamic);
+  assert_string_equal(label_of(a)->c_str(), p->label.imagelabel.c_str());
+  assert_string_equal(label_of(b)->c_str(), kContent);
+  assert_string_equal(label_of(c)->c_str(), p->label.imagelabel.c_str());
+  assert_int_equal(p->resources.size(), 3);
+  assert_string_equal(p->resources[0].original->c_str(), "system_u:object_r:virt_image_t:s0");
+  assert_false(p->resources[2].original.has_value());
+
+  auto r = m->release("vm1");
+  assert_true(r.ok());
+  assert_true(r->restore.ok());
+  assert_string_equal(label_of(a)->c_str(), "system_u:object_r:virt_image_t:s0");
+  assert_false(label_of(b).has_value());
+  assert_false(label_of(c).has_value());
+  // Nothing of vm1 is left behind.
+  assert_false(m->release("vm1").ok());
+  auto list = m->list();
+  assert_true(list.ok() && list->empty());
+}
+
+void test_shared_readonly_image_refcounted(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string iso = f.dir + "/shared.iso", a = f.dir + "/a.img", b = f.dir + "/b.img";
+  write_file(iso);
+  write_file(a);
+  write_file(b);
+  set_label(iso, "system_u:object_r:user_home_t:s0");
+  auto m = open(f);
+  assert_true(m->prepare(domain("one", disk(a) + disk(iso, "<readonly/>", "hdc"))).ok());
+  auto two = m->prepare(domain("two", disk(b) + disk(iso, "<readonly/>", "hdc")));
+  assert_true(two.ok());
+  assert_true(two->resources[1].shared);
+  auto r1 = m->release("one");
+  assert_true(r1.ok());
+  bool kept = false;
+  for (const auto& i : r1->restore.items)
+    if (i.resource.path == iso) kept = i.action == RestoreAction::kKept;
+  assert_true(kept);
+  assert_string_equal(label_of(iso)->c_str(), kContent);  // still in use by "two"
+  assert_true(m->release("two").ok());
+  assert_string_equal(label_of(iso)->c_str(), "system_u:object_r:user_home_t:s0");
+}
+
+void test_conflicting_label_changes_nothing(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string shared = f.dir + "/s.img", own = f.dir + "/own.img";
+  write_file(shared);
+  write_file(own);
+  set_label(own, "system_u:object_r:virt_image_t:s0");
+  auto m = open(f);
+  auto one = m->prepare(domain("one", disk(shared)));
+  assert_true(one.ok());
+  std::string held = *label_of(shared);
+  // "two" wants the same file read-write under its own categories.
+  auto two = m->prepare(domain("two", disk(own, "", "vdb") + disk(shared)));
+  assert_false(two.ok());
+  assert_int_equal(two.error().code, ErrorCode::kConflict);
+  assert_non_null(strstr(two.error().message.c_str(), "in use by domain 'one'"));
+  assert_string_equal(label_of(shared)->c_str(), held.c_str());
+  assert_string_equal(label_of(own)->c_str(), "system_u:object_r:virt_image_t:s0");
+  assert_false(m->status("two").ok());
+  assert_true(m->release("one").ok());
+}
+
+void test_missing_disk_changes_nothing(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/present.img";
+  write_file(a);
+  auto m = open(f);
+  auto p = m->prepare(domain("vm", disk(a) + disk(f.dir + "/absent.img", "", "vdb")));
+  assert_false(p.ok());
+  assert_int_equal(p.error().code, ErrorCode::kNotFound);
+  assert_non_null(strstr(p.error().message.c_str(), "absent.img"));
+  assert_false(label_of(a).has_value());
+  auto list = m->list();
+  assert_true(list.ok() && list->empty());
+}
+
+void test_system_path_through_symlink_refused(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string link = f.dir + "/etc-link";
+  assert_int_equal(symlink("/etc", link.c_str()), 0);
+  std::string a = f.dir + "/a.img";
+  write_file(a);
+  auto m = open(f);
+  DomainDef d = domain("vm", disk(a));
+  Filesystem fs;
+  DiskSource src;
+  Disk dd;
+  dd.target = "vdb";
+  dd.source.type = DiskType::kDir;
+  dd.source.path = link;
+  d.disks.push_back(dd);
+  auto p = m->prepare(d);
+  assert_false(p.ok());
+  assert_non_null(strstr(p.error().message.c_str(), "/etc"));
+  assert_false(label_of(a).has_value());
+}
+
+void test_static_pair_never_drawn_and_exhaustion(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  Config c;
+  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c7";  // 28 pairs
+  auto m = open(f, c);
+  auto s = m->prepare(domain("static", "",
+                             "<seclabel type='static' model='selinux' relabel='no'>"
+                             "<label>system_u:system_r:svirt_t:s0:c0,c1</label></seclabel>"));
+  assert_true(s.ok());
+  std::set<std::string> labels{s->label.label};
+  for (int i = 0; i < 27; ++i) {
+    auto p = m->prepare(domain("d" + std::to_string(i), ""));
+    assert_true(p.ok());
+    assert_true(labels.insert(p->label.label).second);
+  }
+  auto full = m->prepare(domain("one-too-many", ""));
+  assert_false(full.ok());
+  assert_int_equal(full.error().code, ErrorCode::kExhausted);
+  // Releasing one frees exactly its pair.
+  std::string freed = m->status("d7")->label.label;
+  assert_true(m->release("d7").ok());
+  auto again = m->prepare(domain("again", ""));
+  assert_true(again.ok());
+  assert_string_equal(again->label.label.c_str(), freed.c_str());
+}
+
+void test_static_conflict(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto m = open(f);
+  std::string sl = "<seclabel type='static' model='selinux' relabel='no'>"
+                   "<label>system_u:system_r:svirt_t:s0:c10,c20</label></seclabel>";
+  assert_true(m->prepare(domain("s1", "", sl)).ok());
+  auto s2 = m->prepare(domain("s2", "", sl));
+  assert_false(s2.ok());
+  assert_int_equal(s2.error().code, ErrorCode::kConflict);
+}
+
+void test_threads_get_unique_pairs(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  Config c;
+  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c15";  // 120 pairs
+  auto m = open(f, c);
+  std::mutex mu;
+  std::vector<std::string> labels;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto p = m->prepare(domain("t" + std::to_string(t) + "-" + std::to_string(i), ""));
+        if (!p) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard<std::mutex> l(mu);
+        labels.push_back(p->label.label);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  assert_int_equal(failures.load(), 0);
+  std::set<std::string> unique(labels.begin(), labels.end());
+  assert_int_equal(unique.size(), 100);
+}
+
+void test_processes_get_unique_pairs(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  Config c;
+  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c15";  // 120 pairs: collisions likely
+  { auto m = open(f, c); }
+  std::vector<pid_t> kids;
+  for (int p = 0; p < 4; ++p) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      ManagerOptions o;
+      o.driver = "test";
+      o.state_dir = f.state;
+      o.config = c;
+      auto m = SecurityManager::open(o);
+      if (!m) _exit(3);
+      std::ofstream out(f.dir + "/labels." + std::to_string(p));
+      for (int i = 0; i < 25; ++i) {
+        auto r = (*m)->prepare(domain("p" + std::to_string(p) + "-" + std::to_string(i), ""));
+        if (!r) _exit(4);
+        out << r->label.label << "\n";
+      }
+      out.close();  // _exit() skips destructors
+      _exit(out.good() ? 0 : 5);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t k : kids) {
+    int status = 0;
+    waitpid(k, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+  std::set<std::string> unique;
+  for (int p = 0; p < 4; ++p) {
+    std::ifstream in(f.dir + "/labels." + std::to_string(p));
+    std::string line;
+    while (std::getline(in, line)) unique.insert(line);
+  }
+  assert_int_equal(unique.size(), 100);
+  auto m = open(f, c);
+  auto list = m->list();
+  assert_int_equal(list->size(), 100);
+}
+
+// The states a crash leaves: a prepare that died after recording its intent,
+// and a VM whose process is gone.
+void test_recovery_restores_after_crash(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img", b = f.dir + "/b.img";
+  write_file(a);
+  write_file(b);
+  set_label(a, "system_u:object_r:virt_image_t:s0");
+  std::string a_vm, b_vm;
+  {
+    auto m = open(f);
+    auto p = m->prepare(domain("crashed", disk(a)));
+    assert_true(p.ok());
+    a_vm = p->label.label;
+    auto q = m->prepare(domain("ran", disk(b)));
+    assert_true(q.ok());
+    // "ran" was started and its process has exited since.
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    assert_true(m->mark_running("ran", child).ok());
+    int status;
+    waitpid(child, &status, 0);
+  }
+  // Make "crashed" look like a prepare that died half-way.
+  auto sd = internal::StateDir::open(f.state);
+  auto rec = sd->read_domain("crashed");
+  assert_true(rec.ok() && rec->has_value());
+  (*rec)->state = "preparing";
+  assert_true(sd->write_domain(**rec).ok());
+
+  auto m = open(f);  // recovery runs on open
+  assert_string_equal(label_of(a)->c_str(), "system_u:object_r:virt_image_t:s0");
+  assert_false(label_of(b).has_value());
+  auto list = m->list();
+  assert_true(list->empty());
+  auto reg = sd->load_registry();
+  assert_true(reg->empty());
+}
+
+void test_recovery_after_reboot_and_unstarted(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img", b = f.dir + "/b.img";
+  write_file(a);
+  write_file(b);
+  {
+    auto m = open(f);
+    assert_true(m->prepare(domain("before-reboot", disk(a))).ok());
+    assert_true(m->prepare(domain("unstarted", disk(b))).ok());
+  }
+  auto sd = internal::StateDir::open(f.state);
+  auto rec = sd->read_domain("before-reboot");
+  (*rec)->boot_id = "00000000-0000-0000-0000-000000000000";
+  (*rec)->pid = getpid();  // alive now, but from another boot: cannot be the same process
+  assert_true(sd->write_domain(**rec).ok());
+
+  auto m = open(f);
+  assert_false(label_of(a).has_value());
+  // A prepared domain that never started survives automatic recovery (a
+  // stack may start it later) but not an explicit one.
+  assert_true(label_of(b).has_value());
+  auto r = m->recover();
+  assert_true(r.ok());
+  assert_int_equal(r->released.size(), 1);
+  assert_false(label_of(b).has_value());
+}
+
+void test_running_domain_kept_and_release_refused(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img";
+  write_file(a);
+  auto m = open(f);
+  assert_true(m->prepare(domain("live", disk(a))).ok());
+  auto pid = m->launch("live", {"sleep", "30"});
+  assert_true(pid.ok());
+  auto rel = m->release("live");
+  assert_false(rel.ok());
+  assert_int_equal(rel.error().code, ErrorCode::kConflict);
+  auto r = m->recover();
+  assert_true(r.ok());
+  assert_int_equal(r->reserved.size(), 1);
+  assert_true(label_of(a).has_value());
+  auto label = m->process_label("live");
+  assert_true(label.ok());
+  assert_string_equal(label->label.c_str(), m->status("live")->label.label.c_str());
+  kill(*pid, SIGKILL);
+  int status;
+  waitpid(*pid, &status, 0);
+  assert_int_equal(m->status("live")->state, DomainState::kGone);
+  assert_true(m->release("live").ok());
+  assert_false(label_of(a).has_value());
+}
+
+void test_release_reports_skipped_and_restores_backing(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string top = f.dir + "/top.qcow2", base = f.dir + "/base.qcow2", mine = f.dir + "/mine.img";
+  write_file(top);
+  write_file(base);
+  write_file(mine);
+  set_label(base, "system_u:object_r:virt_image_t:s0");
+  auto m = open(f);
+  std::string chain = "<disk type='file' device='disk'><source file='" + top +
+                      "'/><backingStore type='file'><format type='qcow2'/><source file='" + base +
+                      "'/></backingStore><target dev='vda'/></disk>"
+                      "<disk type='file' device='disk'><source file='" + mine +
+                      "'><seclabel model='selinux' relabel='no'/></source><target dev='vdb'/></disk>";
+  auto p = m->prepare(domain("chain", chain));
+  assert_true(p.ok());
+  assert_string_equal(label_of(base)->c_str(), kContent);
+  assert_false(label_of(mine).has_value());
+  auto r = m->release("chain");
+  assert_true(r.ok());
+  int restored = 0, skipped = 0;
+  for (const auto& i : r->restore.items) {
+    if (i.action == RestoreAction::kRestored) ++restored;
+    if (i.action == RestoreAction::kSkipped) ++skipped;
+  }
+  assert_int_equal(restored, 2);
+  assert_int_equal(skipped, 1);
+  assert_string_equal(label_of(base)->c_str(), "system_u:object_r:virt_image_t:s0");
+}
+
+void test_attach_detach(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img", hot = f.dir + "/hot.img";
+  write_file(a);
+  write_file(hot);
+  auto m = open(f);
+  auto p = m->prepare(domain("vm", disk(a)));
+  assert_true(p.ok());
+  auto live = m->live_definition("vm");
+  auto dev = DeviceDef::parse(disk(hot, "", "vdz"), *live);
+  assert_true(dev.ok());
+  auto at = m->attach("vm", *dev);
+  assert_true(at.ok());
+  assert_string_equal(label_of(hot)->c_str(), p->label.imagelabel.c_str());
+  auto de = m->detach("vm", *dev);
+  assert_true(de.ok());
+  assert_false(label_of(hot).has_value());
+  assert_true(label_of(a).has_value());
+  // A device attached and never detached is restored on release too.
+  assert_true(m->attach("vm", *dev).ok());
+  assert_true(m->release("vm").ok());
+  assert_false(label_of(hot).has_value());
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_prepare_release_restores_originals, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shared_readonly_image_refcounted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conflicting_label_changes_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_missing_disk_changes_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_system_path_through_symlink_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_static_pair_never_drawn_and_exhaustion, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_static_conflict, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_threads_get_unique_pairs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_processes_get_unique_pairs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_recovery_restores_after_crash, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_recovery_after_reboot_and_unstarted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_running_domain_kept_and_release_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_release_reports_skipped_and_restores_backing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_attach_detach, setup, teardown),
+  };
+  return cmocka_run_group_tests_name("manager", tests, nullptr, nullptr);
+}
