@@ -4,8 +4,10 @@
 # check-report.sh [--demo] [--preflight] REPORT
 #
 # Asserts what the enforcement guest reported (sections "@@begin NAME" .. "@@end NAME", written
-# by guest/boot.sh and guest/matrix.sh). Prints every failed assertion; exit 0 only if none.
-set -uo pipefail
+# by guest/boot.sh and guest/orchestrate.sh), prints the access matrix and the kernel's AVC
+# denials. Every failed assertion is named; exit 0 only if none failed.
+# No pipefail: grep -q may close a pipe early on purpose.
+set -u
 
 demo=0 preflight=0 report=
 for arg in "$@"; do
@@ -15,11 +17,17 @@ for arg in "$@"; do
     *) report=$arg ;;
   esac
 done
+[ -r "$report" ] || { echo "check-report: cannot read $report" >&2; exit 1; }
+
+S=system_u:system_r
+O=system_u:object_r
+IMG=/var/lib/libvirt/images
 
 # The guest's serial port turns \n into \r\n.
+clean=$(tr -d '\r' <"$report")
 section() {
-  tr -d '\r' <"$report" |
-    awk -v n="$1" '$0 == "@@end " n { p = 0 } p { print } $0 == "@@begin " n { p = 1 }'
+  awk -v n="$1" '$0 == "@@end " n { p = 0 } p { print } $0 == "@@begin " n { p = 1 }' \
+    <<<"$clean"
 }
 failures=0
 check() {  # check DESCRIPTION COMMAND...
@@ -34,32 +42,201 @@ check() {  # check DESCRIPTION COMMAND...
   return 0
 }
 has() { section "$1" | grep -qE -- "$2"; }
+same() { [ "$1" = "$2" ]; }
+indent() { sed 's/^/    /'; }
 
-echo "enforce: guest $(tr -d '\r' <"$report" | sed -n 's/^@@status //p')"
-section environment | sed 's/^/  /'
+echo "enforce: guest status: $(sed -n 's/^@@status //p' <<<"$clean")"
+((demo)) && section environment | indent
 
+echo "environment:"
 check "SELinux is the active LSM" has environment '^lsm .*selinux'
 check "the kernel enforces" has environment '^enforce 1$'
 check "the policy is MLS/MCS" has environment '^mls 1$'
+check "the orchestrator runs in init_t, unconfined" \
+  has orchestrator "^orchestrator $S:init_t:s0-s0:c0.c1023$"
 
-# Preflight: the chain kernel_t -> init_t -> virtd_t -> svirt_t works without svirt.
-S=system_u:system_r
-I=system_u:object_r:svirt_image_t
-((demo || preflight)) && { echo "preflight (stand-in for svirt):"; section preflight-launcher |
-  sed 's/^/  /'; section preflight-probe | sed 's/^/  /'; }
-check "the orchestrator runs in init_t" has orchestrator "^orchestrator $S:init_t:s0-s0:c0.c1023$"
-check "preflight: stand-in runs in virtd_t" \
+# Preflight: the chain init_t -> virtd_t -> svirt_t works without svirt.
+echo "preflight (a stand-in for svirt sets the exec context):"
+((demo)) && { section preflight-launcher | indent; section preflight-probe | indent; }
+check "stand-in runs in virtd_t" \
   has preflight-launcher "^exec-as $S:virtd_t:s0-s0:c0.c1023 -> $S:svirt_t:s0:c1,c2 "
-check "preflight: probe runs in svirt_t:s0:c1,c2" has preflight-probe "^context $S:svirt_t:s0:c1,c2$"
-check "preflight: probe reads its own image" has preflight-probe '^read [^ ]*chain-own.img OK$'
-check "preflight: probe writes its own image" has preflight-probe '^write [^ ]*chain-own.img OK$'
-check "preflight: other VM's image unreadable" \
-  has preflight-probe '^read [^ ]*chain-other.img EACCES$'
-check "preflight: other VM's image unwritable" \
-  has preflight-probe '^write [^ ]*chain-other.img EACCES$'
-check "preflight: user file unreadable" has preflight-probe '^read /root/secret.txt EACCES$'
-check "preflight: kernel logged the MCS denial" \
-  has avc "scontext=$S:svirt_t:s0:c1,c2 tcontext=$I:s0:c3,c4 "
+check "probe runs in svirt_t:s0:c1,c2" has preflight-probe "^context $S:svirt_t:s0:c1,c2$"
+check "probe reads and writes its own image" \
+  eval "has preflight-probe '^read [^ ]*chain-own.img OK$' &&
+        has preflight-probe '^write [^ ]*chain-own.img OK$'"
+check "probe cannot read or write another VM's image" \
+  eval "has preflight-probe '^read [^ ]*chain-other.img EACCES$' &&
+        has preflight-probe '^write [^ ]*chain-other.img EACCES$'"
+check "the kernel logged the MCS denial" \
+  has avc "scontext=$S:svirt_t:s0:c1,c2 tcontext=$O:svirt_image_t:s0:c3,c4 "
+
+if ((preflight)); then
+  ((failures)) && { echo "enforce: $failures assertion(s) failed"; exit 1; }
+  echo "enforce: all assertions hold"
+  exit 0
+fi
+
+# --- the matrix with svirt -------------------------------------------------------------------
+vms=(vm1 vm2 vm3 vm4)
+rows=(vm1 vm2 vm3 vm4 static control)
+cols=(vm1 vm2 vm3 vm4 shared iso stopped static c100c201 home tmp)
+declare -A path=(
+  [vm1]=$IMG/vm1.img [vm2]=$IMG/vm2.img [vm3]=$IMG/vm3.img [vm4]=$IMG/vm4.img
+  [shared]=$IMG/shared.img [iso]=$IMG/iso.img [stopped]=$IMG/vm5.img [static]=$IMG/static.img
+  [c100c201]=$IMG/c100c201.img [home]=/root/secret.txt [tmp]=/tmp/secret.txt)
+declare -A heading=([stopped]=vm5-stopped [c100c201]=c100,c201 [home]=~/secret
+  [tmp]=/tmp/secret)
+
+log_of() { [ "$1" = control ] && section control || section "log-$1"; }
+result() { log_of "$1" | awk -v op="$2" -v p="$3" '$1 == op && $2 == p { print $3; exit }'; }
+# A cell: R if read worked, W if write did, - otherwise.
+cell() {
+  local r w
+  r=$(result "$1" read "${path[$2]}")
+  w=$(result "$1" write "${path[$2]}")
+  printf '%s%s' "$([ "$r" = OK ] && echo R || echo -)" "$([ "$w" = OK ] && echo W || echo -)"
+}
+expected() {  # what the policy must allow ROW on COLUMN
+  local row=$1 col=$2
+  case $row:$col in
+    control:*) echo RW ;;
+    *:shared) echo RW ;;   # image label without categories: every VM, by design
+    *:iso) echo R- ;;      # virt_content_t: read-only content
+    "$row:$row") echo RW ;;
+    *) echo -- ;;
+  esac
+}
+context_of() { log_of "$1" | sed -n 's/^context //p' | head -n 1; }
+range_of() { context_of "$1" | cut -d: -f4-; }
+
+echo "svirt:"
+check "svirt model is selinux" has model '^model: selinux$'
+for vm in vm5 vm1 vm2 vm3 vm4 static; do
+  check "svirt run $vm exits 0" has "exit-$vm" '^exit 0$'
+  err=$(section "svirt-err-$vm")
+  [ -z "$err" ] || { echo "  svirt run $vm said:"; indent <<<"$err"; }
+done
+check "the stopped VM (vm5) ran confined and used its disk" \
+  eval "has log-vm5 '^context $S:svirt_t:s0:c[0-9]+,c[0-9]+$' &&
+        has log-vm5 '^read $IMG/vm5.img OK$' && has log-vm5 '^write $IMG/vm5.img OK$'"
+check "all VMs were running before any probed (svirt list)" has barrier '^all running$'
+for row in "${vms[@]}" static; do
+  check "$row's probe passed the barrier and held" \
+    eval "has log-$row '^barrier GO$' && has log-$row '^done$' && has log-$row '^hold EXIT$'"
+done
+
+# Dynamic labels: well formed, distinct, never the static VM's.
+declare -A seen=()
+for vm in "${vms[@]}"; do
+  ctx=$(context_of "$vm")
+  check "$vm runs in a dynamic svirt_t pair ($ctx)" \
+    eval "[[ '$ctx' =~ ^$S:svirt_t:s0:c[0-9]+,c[0-9]+$ ]] && [ '$ctx' != $S:svirt_t:s0:c100,c200 ]"
+  check "$vm's pair is not shared with another VM" eval "[ -z '${seen[$ctx]:-}' ]"
+  seen[$ctx]=1
+done
+check "static VM runs in its label" same "$(context_of static)" "$S:svirt_t:s0:c100,c200"
+check "negative control runs unconfined (init_t)" \
+  same "$(context_of control)" "$S:init_t:s0-s0:c0.c1023"
+
+# The matrix.
+echo
+echo "access matrix (rows: processes, columns: files; R read, W write, - denied; ! unexpected):"
+printf '  %-9s' process
+for col in "${cols[@]}"; do printf ' %-11s' "${heading[$col]:-$col}"; done
+echo
+bad=()
+for row in "${rows[@]}"; do
+  printf '  %-9s' "$row"
+  for col in "${cols[@]}"; do
+    got=$(cell "$row" "$col")
+    want=$(expected "$row" "$col")
+    mark=
+    [ "$got" = "$want" ] || { mark='!'; bad+=("$row on ${path[$col]}: expected $want, got $got"); }
+    printf ' %-11s' "$got$mark"
+  done
+  echo
+done
+echo "  (vm1-4 dynamic labels; static = svirt_t:s0:c100,c200 via <seclabel type='static'>;"
+echo "   control = the same probe, unconfined, without svirt)"
+echo
+check "every cell of the matrix is as the policy requires" eval "((${#bad[@]} == 0))"
+for b in "${bad[@]}"; do echo "       $b"; done
+
+# Each cross-VM denial must be the kernel's MCS decision, logged with both VMs' labels.
+avc=$(section avc)
+missing_avc=()
+for vm in "${vms[@]}"; do
+  for other in "${vms[@]}"; do
+    [ "$vm" = "$other" ] && continue
+    for perm in read write; do
+      grep -F "{ $perm }" <<<"$avc" | grep -F "name=\"$other.img\"" |
+        grep -qF "scontext=$S:svirt_t:$(range_of "$vm") tcontext=$O:svirt_image_t:$(range_of "$other") tclass=file" ||
+        missing_avc+=("$vm $perm $other.img")
+    done
+  done
+done
+check "24 AVC denials: each of the 12 cross-VM reads and writes, with both labels" \
+  eval "((${#missing_avc[@]} == 0))"
+for m in "${missing_avc[@]}"; do echo "       no AVC for: $m"; done
+check "svirt itself (virtd_t) was denied nothing" \
+  eval "! grep -q 'scontext=$S:virtd_t' <<<\"\$avc\""
+
+# One line per denial: scontext -> tcontext { perm } file.
+avc_lines() {
+  sed -n 's/.*{ \([a-z]*\) }.* name="\([^"]*\)".* scontext=\([^ ]*\) tcontext=\([^ ]*\) .*/  \3 -> \4 { \1 } \2/p' |
+    sort
+}
+echo "AVC denials on the dynamic VMs' disks (the kernel's MCS decisions):"
+grep -F 'svirt-probe' <<<"$avc" | grep -E 'name="vm[1-4]\.img"' |
+  grep -F "tcontext=$O:svirt_image_t:s0:c" | avc_lines
+echo "  ... and $(grep -F 'svirt-probe' <<<"$avc" | grep -vcE 'name="vm[1-4]\.img".*tcontext=system_u:object_r:svirt_image_t:s0:c') more denials of VM processes (--demo lists them)"
+if ((demo)); then
+  echo "all AVC denials of VM processes:"
+  grep -F 'svirt-probe' <<<"$avc" | avc_lines
+fi
+((demo)) && { echo "raw AVC records:"; indent <<<"$avc"; }
+
+# dominfo reports the label the kernel actually gave each process.
+echo "dominfo:"
+dominfo=$(section dominfo)
+for row in "${vms[@]}" static; do
+  block=$(awk -v n="$row" '/^@vm / { p = ($2 == n) } p' <<<"$dominfo")
+  ctx=$(context_of "$row")
+  proc=$(sed -n 's/^@process [0-9]* //p' <<<"$block")
+  printf '  %-7s %s; the process: %s\n' "$row" \
+    "$(sed -n 's/^Security label: //p' <<<"$block")" "${proc:-none}"
+  ((demo)) && indent <<<"$block"
+  check "dominfo $row: model selinux, DOI 0" \
+    eval "grep -q '^Security model: selinux$' <<<\"\$block\" &&
+          grep -qE '^Security DOI: +0$' <<<\"\$block\""
+  check "dominfo $row: label is the process's real context, enforcing" \
+    eval "grep -qxF 'Security label: $ctx (enforcing)' <<<\"\$block\" && [ '$proc' = '$ctx' ]"
+done
+
+# Labels while running, and every original back afterwards.
+echo "labels:"
+running=$(section labels-running)
+label_of() { awk -v f="$1" '$2 == f { print $1 }' <<<"$running"; }
+for vm in "${vms[@]}"; do
+  check "while running, $vm.img and $vm.log carry svirt_image_t:$(range_of "$vm")" \
+    eval "[ '$(label_of "$vm.img")' = '$O:svirt_image_t:$(range_of "$vm")' ] &&
+          [ '$(label_of "$vm.log")' = '$O:svirt_image_t:$(range_of "$vm")' ]"
+done
+check "while running, the shareable disk is svirt_image_t:s0" \
+  same "$(label_of shared.img)" "$O:svirt_image_t:s0"
+check "while running, the readonly disk is virt_content_t:s0" \
+  same "$(label_of iso.img)" "$O:virt_content_t:s0"
+check "the stopped VM's disk was restored to virt_image_t:s0" \
+  same "$(label_of vm5.img)" "$O:virt_image_t:s0"
+check "relabel='no': the static VM's files were left alone" \
+  eval "[ '$(label_of static.img)' = '$O:svirt_image_t:s0:c100,c200' ] &&
+        [ '$(label_of c100c201.img)' = '$O:svirt_image_t:s0:c100,c201' ]"
+check "after all VMs stopped, every file has its original label" \
+  same "$(section labels-after)" "$(section labels-before)"
+((demo)) && { echo "  before:"; section labels-before | indent; echo "  running:"; indent \
+  <<<"$running"; echo "  after:"; section labels-after | indent; }
+check "svirt list is empty afterwards" \
+  eval "[ \"\$(section list-after | grep -vc '^NAME')\" = 0 ]"
 
 if ((failures)); then
   echo "enforce: $failures assertion(s) failed"

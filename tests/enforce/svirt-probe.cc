@@ -5,7 +5,9 @@
 //   svirt-probe check [--log FILE] [--barrier FILE] [--barrier-timeout SEC] PATH...
 //       Reports its own SELinux context, optionally waits until FILE starts with "GO", then for
 //       each PATH tries open(O_RDONLY)+read and open(O_WRONLY)+write and reports one line each:
-//       "read PATH OK" or "read PATH EACCES" (errno name of whichever call failed).
+//       "read PATH OK" or "read PATH EACCES" (errno name of whichever call failed). With a
+//       barrier it then stays alive until FILE starts with "EXIT", so every VM's resources keep
+//       their labels until all VMs have probed.
 //   svirt-probe exec-as CONTEXT PROG [ARGS...]
 //       Sets the exec context (what setexeccon does) and execs PROG: a stand-in for the management
 //       daemon's last step, used to prove the domain transition chain without svirt.
@@ -62,24 +64,25 @@ std::string TryWrite(const char* path) {
   return n != 1 ? ErrnoName(err) : "OK";
 }
 
-bool BarrierOpen(const char* path) {
+bool StartsWith(const char* path, const std::string& token) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  char buf[2];
+  char buf[16];
   ssize_t n = read(fd, buf, sizeof(buf));
   close(fd);
-  return n == 2 && buf[0] == 'G' && buf[1] == 'O';
+  return n >= static_cast<ssize_t>(token.size()) &&
+         token.compare(0, token.size(), buf, token.size()) == 0;
 }
 
-// Polls until the orchestrator has written GO into FILE; the file is the VM's own disk, the only
-// thing the confined process may read.
-bool WaitForGo(const char* path, int timeout_sec) {
+// Polls until the orchestrator has written TOKEN at the start of FILE; the file is the VM's own
+// disk, the only thing the confined process may read.
+bool WaitFor(const char* path, const std::string& token, int timeout_sec) {
   struct timespec pause = {0, 50 * 1000 * 1000};
   for (long waited_ms = 0; waited_ms < timeout_sec * 1000L; waited_ms += 50) {
-    if (BarrierOpen(path)) return true;
+    if (StartsWith(path, token)) return true;
     nanosleep(&pause, nullptr);
   }
-  return BarrierOpen(path);
+  return StartsWith(path, token);
 }
 
 int Check(int argc, char** argv) {
@@ -103,21 +106,25 @@ int Check(int argc, char** argv) {
   if (log_path != nullptr) {
     out = fopen(log_path, "a");
     if (out == nullptr) {
-      fprintf(stderr, "svirt-probe: cannot open log %s: %s\n", log_path,
-              ErrnoName(errno).c_str());
+      fprintf(stderr, "svirt-probe: cannot open log %s: %s\n", log_path, ErrnoName(errno).c_str());
       return 3;
     }
   }
   fprintf(out, "context %s\n", OwnContext().c_str());
   fflush(out);
   if (barrier != nullptr) {
-    fprintf(out, "barrier %s\n", WaitForGo(barrier, barrier_timeout) ? "GO" : "TIMEOUT");
+    fprintf(out, "barrier %s\n", WaitFor(barrier, "GO", barrier_timeout) ? "GO" : "TIMEOUT");
+    fflush(out);
   }
   for (; i < argc; ++i) {
     fprintf(out, "read %s %s\n", argv[i], TryRead(argv[i]).c_str());
     fprintf(out, "write %s %s\n", argv[i], TryWrite(argv[i]).c_str());
   }
   fprintf(out, "done\n");
+  fflush(out);
+  if (barrier != nullptr) {
+    fprintf(out, "hold %s\n", WaitFor(barrier, "EXIT", barrier_timeout) ? "EXIT" : "TIMEOUT");
+  }
   return fclose(out) == 0 ? 0 : 3;
 }
 

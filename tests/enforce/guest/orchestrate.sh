@@ -108,23 +108,45 @@ start_vm() {
   echo $! >/run/svirt-run.$1
 }
 
-# wait_running NAMES: until svirt list names each of them and each probe has logged its context,
-# so every VM is labelled and confined before any of them probes.
+# wait_running NAMES: until svirt list shows each of them running with its pid and each probe
+# has logged its context, so every VM is labelled and confined before any of them probes.
 wait_running() {
-  local i=0 name missing
-  while [ $i -lt 600 ]; do
+  local deadline missing name listing
+  deadline=$(($(cut -d. -f1 /proc/uptime) + 60))
+  while :; do
     missing=
-    sv list >/run/list.txt 2>>$logs/list.err
+    # Through a pipe: virtd_t may write init_t's pipes, not files init_t opened in /run.
+    listing=$(sv list 2>>$logs/list.err)
+    echo "$listing" >/run/list.txt
     for name in "$@"; do
-      grep -q "^$name[[:space:]]" /run/list.txt && grep -q '^context ' $img/$name.log ||
+      awk -v n=$name '$1 == n && $2 > 0 && $3 == "running" { f = 1 } END { exit !f }' \
+        /run/list.txt && grep -q '^context ' $img/$name.log ||
         missing="$missing $name"
     done
     [ -z "$missing" ] && return 0
-    sleep 0.1
-    i=$((i + 1))
+    if [ "$(cut -d. -f1 /proc/uptime)" -ge $deadline ]; then
+      note "not running after 60s:$missing"
+      return 1
+    fi
+    sleep 0.2
   done
-  note "still not running:$missing"
-  return 1
+}
+
+# wait_logs LINE NAMES: until each VM's log has LINE (at most 60 s).
+wait_logs() {
+  local line=$1 deadline name missing
+  shift
+  deadline=$(($(cut -d. -f1 /proc/uptime) + 60))
+  while :; do
+    missing=
+    for name in "$@"; do grep -q "^$line\$" $img/$name.log || missing="$missing $name"; done
+    [ -z "$missing" ] && return 0
+    if [ "$(cut -d. -f1 /proc/uptime)" -ge $deadline ]; then
+      note "no '$line' after 60s from:$missing"
+      return 1
+    fi
+    sleep 0.1
+  done
 }
 
 run_matrix() {
@@ -159,6 +181,9 @@ run_matrix() {
   report control <$logs/control.log
 
   for vm in vm1 vm2 vm3 vm4 static; do printf GO 1<>$img/$vm.img; done
+  # The probes hold until everyone has probed, so no VM sees another's disk already restored.
+  wait_logs done vm1 vm2 vm3 vm4 static
+  for vm in vm1 vm2 vm3 vm4 static; do printf EXIT 1<>$img/$vm.img; done
   for vm in vm1 vm2 vm3 vm4 static; do
     wait "$(cat /run/svirt-run.$vm)"
     echo "exit $?" | report exit-$vm
