@@ -109,6 +109,8 @@ class SVIRT_EXPORT SecurityManager {
   const std::string& probe_note() const;
   // The label backend of a labeling driver (selinux, test); null otherwise.
   LabelBackend* backend();
+  // The state directory this manager records in.
+  const std::string& state_dir() const;
 
   // gen_label + set_all_labels + durable state, as one transaction: on
   // failure nothing is left labelled and the label is released. Fails with

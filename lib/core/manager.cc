@@ -222,6 +222,7 @@ SecurityDriver& SecurityManager::driver() { return *impl_->driver; }
 SecurityModel SecurityManager::model() const { return impl_->driver->model(); }
 const std::string& SecurityManager::probe_note() const { return impl_->note; }
 LabelBackend* SecurityManager::backend() { return impl_->backend; }
+const std::string& SecurityManager::state_dir() const { return impl_->state->path(); }
 
 Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
   SVIRT_TRY(validate_domain_name(def.name));

@@ -308,6 +308,8 @@ const std::vector<Command>& commands() {
       {"recover", "", "restore and release domains whose process is gone", cmd_recover},
       {"attach", "NAME DEVICE.xml", "label one device for a domain (hotplug)", cmd_attach},
       {"detach", "NAME DEVICE.xml", "restore a hotplugged device", cmd_detach},
+      {"audit", "[PATH...]", "what each recorded domain could reach (policy analysis)",
+       cmd_audit},
   };
   return kCommands;
 }
