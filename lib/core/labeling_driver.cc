@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/fault.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
 
@@ -138,6 +139,7 @@ Result<void> LabelingDriver::gen_label(DomainDef& def) {
   SecurityLabel label = make_dynamic_label(*intent, m, pair->c1, pair->c2);
   (*reg)[pair->format()] = def.name;
   SVIRT_TRY(state_->save_registry(*reg));
+  fault_point("gen_label:pair-registered");
   s->type = SeclabelType::kDynamic;
   s->relabel = true;
   s->label = label.label;
@@ -263,6 +265,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     }
   }
   SVIRT_TRY(state_->save_files(*files));
+  fault_point("apply:intent-recorded");
 
   // 4. Apply. On a fatal failure put back what this call changed, newest first.
   std::vector<AppliedLabel> out;
@@ -303,6 +306,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       if (!saved) warn(saved.error().message);
       return err;
     }
+    fault_point("apply:label-set");
     a.changed = true;
     changed.push_back(i);
     out.push_back(std::move(a));
@@ -383,6 +387,7 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
       report.items.push_back(std::move(item));
       continue;
     }
+    fault_point("restore:label-restored");
     item.action = RestoreAction::kRestored;
     item.restored_to = target;
     files->erase(*p);

@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "core/driver_factory.h"
+#include "core/fault.h"
 #include "svirt_build_config.h"
 #include "plan/planner.h"
 #include "state/state_dir.h"
@@ -85,11 +86,13 @@ struct SecurityManager::Impl {
     out.restore = driver->restore_all_labels(*live);
     out.warnings = driver->take_warnings();
     if (!out.restore.ok()) return out;
+    internal::fault_point("release:labels-restored");
     auto r = driver->release_label(*live);
     if (!r) {
       out.restore.errors.push_back(std::move(r).error());
       return out;
     }
+    internal::fault_point("release:label-released");
     auto rm = state->remove_domain(rec.name);
     if (!rm) out.restore.errors.push_back(std::move(rm).error());
     return out;
@@ -248,6 +251,7 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
     (void)drv.release_label(out.live);
     return std::move(w).error();
   }
+  internal::fault_point("prepare:domain-recorded");
   auto applied = drv.set_all_labels(out.live);
   if (!applied) {
     (void)drv.release_label(out.live);
@@ -255,6 +259,7 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
     (void)drv.take_warnings();
     return std::move(applied).error();
   }
+  internal::fault_point("prepare:labels-applied");
   rec.state = "prepared";
   if (auto w = impl_->state->write_domain(rec); !w) {
     (void)drv.restore_all_labels(out.live);
