@@ -151,7 +151,8 @@ expect_match() {  # GOT ERE WHAT
   return 1
 }
 
-# Failed command contract: exactly one stderr line "svirt: error: <what>: <why>".
+# expect_one_error [ERE]: a failed command printed exactly one stderr line,
+# "svirt: error: ...". (The "<what>: <why>" split is checked on its own.)
 expect_one_error() {
   local lines
   lines=$(printf '%s\n' "$ERR" | grep -c '')
@@ -159,9 +160,16 @@ expect_one_error() {
     diag "expected one stderr line, got $lines:" "$ERR"
     return 1
   fi
-  expect_match "$ERR" '^svirt: error: .+: .+' "stderr" || return 1
+  expect_match "$ERR" '^svirt: error: [^ ].*' "stderr" || return 1
   [ -n "${1:-}" ] && { expect_match "$ERR" "$1" "stderr" || return 1; }
   return 0
+}
+
+# expect_line ERE WHAT: some line of stdout matches.
+expect_line() {
+  printf '%s\n' "$OUT" | grep -Eq -- "$1" && return 0
+  diag "$2: no line of stdout matches /$1/" "$OUT"
+  return 1
 }
 
 expect_no_stdout() {
