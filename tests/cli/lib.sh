@@ -57,6 +57,8 @@ result() {
 
 [ -n "$SVIRT_EXE" ] && [ -x "$SVIRT_EXE" ] || { echo "Bail out! svirt executable not given"; exit 1; }
 command -v python3 >/dev/null || skip_all "python3 is needed to read JSON"
+# The interpreter itself, not a wrapper script that may take a second to start.
+PY=$(python3 -c 'import sys; print(sys.executable)') && [ -x "$PY" ] || PY=python3
 command -v timeout >/dev/null || skip_all "timeout (coreutils) is needed"
 
 have_getfattr=0
@@ -67,7 +69,7 @@ _py_setxattr='import os,sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].e
 _xattr_ok() {
   local probe=$1/.xattr-probe
   : >"$probe" || return 1
-  python3 -c "$_py_setxattr" "$probe" "$XATTR" probe 2>/dev/null
+  "$PY" -c "$_py_setxattr" "$probe" "$XATTR" probe 2>/dev/null
   local rc=$?
   rm -f "$probe"
   return $rc
@@ -183,7 +185,7 @@ expect_no_stdout() {
 # json_check PYEXPR: the whole stdout is one JSON document d, and PYEXPR
 # (python, with d bound) is true.
 json_check() {
-  printf '%s' "$OUT" | python3 -c '
+  printf '%s' "$OUT" | "$PY" -c '
 import json, sys
 try:
     d = json.loads(sys.stdin.read())
@@ -201,7 +203,7 @@ sys.exit(0 if ok else 1)
 
 # json_get PYEXPR: prints the value (null for None, JSON for containers).
 json_get() {
-  printf '%s' "$OUT" | python3 -c '
+  printf '%s' "$OUT" | "$PY" -c '
 import json, sys
 d = json.loads(sys.stdin.read())
 v = eval(sys.argv[1])
@@ -223,7 +225,7 @@ label() {
   if [ $have_getfattr = 1 ]; then
     getfattr --only-values --absolute-names -n "$XATTR" -- "$1" 2>/dev/null || echo "<none>"
   else
-    python3 -c 'import os,sys
+    "$PY" -c 'import os,sys
 try: sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())
 except OSError: print("<none>")' "$1" "$XATTR"
   fi
@@ -233,7 +235,7 @@ set_label() {
   if [ $have_getfattr = 1 ]; then
     setfattr -n "$XATTR" -v "$2" -- "$1"
   else
-    python3 -c "$_py_setxattr" "$1" "$XATTR" "$2"
+    "$PY" -c "$_py_setxattr" "$1" "$XATTR" "$2"
   fi
 }
 

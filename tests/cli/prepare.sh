@@ -92,7 +92,7 @@ expect_rc 0
 result $? "prepare of a domain with every kind of file: exit 0"
 
 live=$OUT
-read -r LABEL IMAGELABEL < <(printf '%s' "$live" | python3 -c '
+read -r LABEL IMAGELABEL < <(printf '%s' "$live" | "$PY" -c '
 import sys, xml.etree.ElementTree as ET
 r = ET.fromstring(sys.stdin.read())
 s = [x for x in r.findall("seclabel") if x.get("model") == "selinux"][0]
@@ -405,7 +405,7 @@ undo_sys() {
   for p in "${SYS_PATHS[@]}"; do
     if [[ "$sys_before" == *"$p=<none>"* ]] && [ "$(label "$p")" != "<none>" ]; then
       if [ $have_getfattr = 1 ]; then setfattr -x "$XATTR" "$p" 2>/dev/null
-      else python3 -c 'import os,sys; os.removexattr(sys.argv[1], sys.argv[2])' "$p" "$XATTR" 2>/dev/null; fi
+      else "$PY" -c 'import os,sys; os.removexattr(sys.argv[1], sys.argv[2])' "$p" "$XATTR" 2>/dev/null; fi
     fi
   done
 }

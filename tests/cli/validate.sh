@@ -44,7 +44,7 @@ sed -i "s|<os>|<memory unit='KiB'>524288</memory><vcpu>2</vcpu><os>|" "$X/ok.xml
 new_state
 svt validate "$X/ok.xml"
 expect_rc 0 && expect_eq "$ERR" "" "stderr" &&
-  printf '%s' "$OUT" | python3 -c '
+  printf '%s' "$OUT" | "$PY" -c '
 import sys, xml.etree.ElementTree as ET
 r = ET.fromstring(sys.stdin.read())
 assert r.tag == "domain" and r.get("type") == "kvm", r.tag
@@ -145,7 +145,7 @@ refused "DTD internal subset without entities refused" "$X/subset.xml"
 printf "<domain type='kvm'><name>&undeclared;</name></domain>\n" >"$X/undeclared.xml"
 refused "undeclared entity reference refused" "$X/undeclared.xml"
 
-python3 -c 'import sys; sys.stdout.write("<domain type=\"kvm\"><name>big</name><description>" + "x" * (4 * 1024 * 1024 + 1) + "</description></domain>\n")' >"$X/big.xml"
+"$PY" -c 'import sys; sys.stdout.write("<domain type=\"kvm\"><name>big</name><description>" + "x" * (4 * 1024 * 1024 + 1) + "</description></domain>\n")' >"$X/big.xml"
 refused "document over 4 MiB refused" "$X/big.xml"
 
 # --- seclabel rules -----------------------------------------------------------
