@@ -87,8 +87,12 @@ declare -A path=(
 declare -A heading=([stopped]=vm5-stopped [c100c201]=c100,c201 [home]=~/secret
   [tmp]=/tmp/secret)
 
-log_of() { [ "$1" = control ] && section control || section "log-$1"; }
-result() { log_of "$1" | awk -v op="$2" -v p="$3" '$1 == op && $2 == p { print $3; exit }'; }
+declare -A logs=()
+for row in "${rows[@]}" vm5; do
+  [ "$row" = control ] && logs[$row]=$(section control) || logs[$row]=$(section "log-$row")
+done
+log_of() { echo "${logs[$1]}"; }
+result() { awk -v op="$2" -v p="$3" '$1 == op && $2 == p { print $3; exit }' <<<"${logs[$1]}"; }
 # A cell: R if read worked, W if write did, - otherwise.
 cell() {
   local r w
@@ -126,38 +130,51 @@ for row in "${vms[@]}" static; do
 done
 
 # Dynamic labels: well formed, distinct, never the static VM's.
-declare -A seen=()
+declare -A seen=()  # keyed "x<context>": a context may be empty
 for vm in "${vms[@]}"; do
   ctx=$(context_of "$vm")
   check "$vm runs in a dynamic svirt_t pair ($ctx)" \
     eval "[[ '$ctx' =~ ^$S:svirt_t:s0:c[0-9]+,c[0-9]+$ ]] && [ '$ctx' != $S:svirt_t:s0:c100,c200 ]"
-  check "$vm's pair is not shared with another VM" eval "[ -z '${seen[$ctx]:-}' ]"
-  seen[$ctx]=1
+  check "$vm's pair is not shared with another VM" eval "[ -z '${seen[x$ctx]:-}' ]"
+  seen[x$ctx]=1
 done
 check "static VM runs in its label" same "$(context_of static)" "$S:svirt_t:s0:c100,c200"
 check "negative control runs unconfined (init_t)" \
   same "$(context_of control)" "$S:init_t:s0-s0:c0.c1023"
 
 # The matrix.
-echo
-echo "access matrix (rows: processes, columns: files; R read, W write, - denied; ! unexpected):"
-printf '  %-9s' process
-for col in "${cols[@]}"; do printf ' %-11s' "${heading[$col]:-$col}"; done
-echo
 bad=()
+declare -A got=()
 for row in "${rows[@]}"; do
-  printf '  %-9s' "$row"
   for col in "${cols[@]}"; do
-    got=$(cell "$row" "$col")
+    got[$row:$col]=$(cell "$row" "$col")
     want=$(expected "$row" "$col")
-    mark=
-    [ "$got" = "$want" ] || { mark='!'; bad+=("$row on ${path[$col]}: expected $want, got $got"); }
-    printf ' %-11s' "$got$mark"
+    [ "${got[$row:$col]}" = "$want" ] ||
+      bad+=("$row on ${path[$col]}: expected $want, got ${got[$row:$col]}")
   done
-  echo
 done
-echo "  (vm1-4 dynamic labels; static = svirt_t:s0:c100,c200 via <seclabel type='static'>;"
-echo "   control = the same probe, unconfined, without svirt)"
+matrix=$(
+  printf '  %-9s' process
+  for col in "${cols[@]}"; do printf ' %-11s' "${heading[$col]:-$col}"; done
+  echo
+  for row in "${rows[@]}"; do
+    printf '  %-9s' "$row"
+    for col in "${cols[@]}"; do
+      mark=
+      [ "${got[$row:$col]}" = "$(expected "$row" "$col")" ] || mark='!'
+      printf ' %-11s' "${got[$row:$col]}$mark"
+    done
+    echo
+  done
+  echo "  (vm1-4: dynamic labels; static: svirt_t:s0:c100,c200 from <seclabel type='static'>;"
+  echo "   control: the same probe, unconfined, without svirt)"
+)
+print_matrix() {
+  echo "access matrix (rows: processes, columns: files; R read, W write, - denied; ! unexpected):"
+  echo "$matrix"
+}
+echo
+print_matrix
 echo
 check "every cell of the matrix is as the policy requires" eval "((${#bad[@]} == 0))"
 for b in "${bad[@]}"; do echo "       $b"; done
@@ -189,8 +206,10 @@ avc_lines() {
 echo "AVC denials on the dynamic VMs' disks (the kernel's MCS decisions):"
 grep -F 'svirt-probe' <<<"$avc" | grep -E 'name="vm[1-4]\.img"' |
   grep -F "tcontext=$O:svirt_image_t:s0:c" | avc_lines
-echo "  ... and $(grep -F 'svirt-probe' <<<"$avc" | grep -vcE 'name="vm[1-4]\.img".*tcontext=system_u:object_r:svirt_image_t:s0:c') more denials of VM processes (--demo lists them)"
-if ((demo)); then
+if ((!demo)); then
+  echo "  ... and $(grep -F 'svirt-probe' <<<"$avc" |
+    grep -vcE 'name="vm[1-4]\.img".*tcontext=system_u:object_r:svirt_image_t:s0:c') more denials of VM processes (--demo lists them)"
+else
   echo "all AVC denials of VM processes:"
   grep -F 'svirt-probe' <<<"$avc" | avc_lines
 fi
@@ -238,6 +257,10 @@ check "after all VMs stopped, every file has its original label" \
 check "svirt list is empty afterwards" \
   eval "[ \"\$(section list-after | grep -vc '^NAME')\" = 0 ]"
 
+if ((demo)); then
+  echo
+  print_matrix
+fi
 if ((failures)); then
   echo "enforce: $failures assertion(s) failed"
   exit 1
