@@ -143,7 +143,8 @@ esac
 timeout_s=${SVIRT_ENFORCE_TIMEOUT:-300}
 # AppArmor is the kernel's default exclusive LSM; this list (CONFIG_LSM without it) picks SELinux.
 append="console=ttyS0 lsm=landlock,lockdown,yama,integrity,selinux,bpf enforcing=1"
-append+=" panic=-1 loglevel=4 rdinit=/init"
+# Without auditd, AVC records queue for printk: room enough that none is dropped in a burst.
+append+=" audit_backlog_limit=8192 log_buf_len=1M panic=-1 loglevel=4 rdinit=/init"
 kernel=$vmlinuz
 [ -f "$vmlinux" ] && kernel=$vmlinux
 say "booting $kver ($accel, 512 MiB, 2 CPUs, killed after ${timeout_s}s) from $kernel"
