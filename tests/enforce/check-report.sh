@@ -84,7 +84,8 @@ declare -A path=(
   [vm1]=$IMG/vm1.img [vm2]=$IMG/vm2.img [vm3]=$IMG/vm3.img [vm4]=$IMG/vm4.img
   [shared]=$IMG/shared.img [iso]=$IMG/iso.img [stopped]=$IMG/vm5.img [static]=$IMG/static.img
   [c100c201]=$IMG/c100c201.img [home]=/root/secret.txt [tmp]=/tmp/secret.txt)
-declare -A heading=([stopped]=vm5-stopped [c100c201]=c100,c201 [home]=~/secret
+# shellcheck disable=SC2088  # a column heading, not a path to expand
+declare -A heading=([stopped]=vm5-stopped [c100c201]='c100,c201' [home]='~/secret'
   [tmp]=/tmp/secret)
 
 declare -A logs=()

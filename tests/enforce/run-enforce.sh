@@ -55,7 +55,7 @@ svirt=$build/tools/svirt
 libsvirt=$build/libsvirt.so.0
 [ -x "$probe" ] || fail "probe not built: $probe"
 if ((preflight)); then
-  svirt= libsvirt=
+  svirt='' libsvirt=''
 else
   [ -x "$svirt" ] || fail "svirt command not built: $svirt"
   [ -e "$libsvirt" ] || fail "library not built: $libsvirt"
@@ -63,8 +63,9 @@ fi
 
 # --- kernel: Debian's generic 6.1 image, unpacked into a cache; /boot is never touched ---------
 cache=${SVIRT_ENFORCE_CACHE:-/var/cache/svirt-enforce}
-mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] ||
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
   skip "kernel cache $cache is not writable (set SVIRT_ENFORCE_CACHE)"
+fi
 # The ABI the metapackage points at, e.g. 6.1.0-56-amd64.
 candidate_kver() {
   apt-cache depends linux-image-amd64 2>/dev/null |
@@ -173,8 +174,10 @@ grep -q '^@@status' "$work/report.txt" 2>/dev/null || {
   fail "guest wrote no report (qemu exit $qemu_rc)"
 }
 
+check_args=()
+((demo)) && check_args+=(--demo)
+((preflight)) && check_args+=(--preflight)
 rc=0
-"$here/check-report.sh" $( ((demo)) && echo --demo) $( ((preflight)) && echo --preflight) \
-  "$work/report.txt" || rc=$?
+"$here/check-report.sh" "${check_args[@]}" "$work/report.txt" || rc=$?
 say "total ${boot_s}s in the guest, $(since "$t_start")s overall"
 exit "$rc"

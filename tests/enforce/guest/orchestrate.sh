@@ -21,7 +21,6 @@ probe=/usr/libexec/svirt-probe
 standin=/usr/libexec/svirt-enforce/virtd-standin
 ls_z() { /usr/bin/ls -Z "$@"; }
 chcon() { /usr/bin/chcon "$@"; }
-# Output files are opened for append: virtd_t may append to virt_log_t files, not truncate them.
 sv() { /usr/bin/svirt --driver=selinux --state-dir=$state "$@"; }
 
 # Read by the shell itself: programs it runs from bin_t files enter initrc_t (Debian's policy).
@@ -102,6 +101,8 @@ targets="$targets $img/vm5.img $img/static.img $img/c100c201.img /root/secret.tx
 targets="$targets /tmp/secret.txt"
 
 # start_vm NAME: svirt run in the background; the probe waits for GO in the VM's own disk.
+# svirt's output files are opened for append: virtd_t may append to virt_log_t files (in
+# /var/log/libvirt), not truncate them.
 start_vm() {
   sv run $xml/$1.xml -- $probe check --log $img/$1.log --barrier $img/$1.img \
     --barrier-timeout 90 $targets >>$logs/$1.out 2>>$logs/$1.err &
@@ -182,7 +183,7 @@ run_matrix() {
 
   for vm in vm1 vm2 vm3 vm4 static; do printf GO 1<>$img/$vm.img; done
   # The probes hold until everyone has probed, so no VM sees another's disk already restored.
-  wait_logs done vm1 vm2 vm3 vm4 static
+  wait_logs 'done' vm1 vm2 vm3 vm4 static
   for vm in vm1 vm2 vm3 vm4 static; do printf EXIT 1<>$img/$vm.img; done
   for vm in vm1 vm2 vm3 vm4 static; do
     wait "$(cat /run/svirt-run.$vm)"
