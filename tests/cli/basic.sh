@@ -7,7 +7,7 @@ plan 14
 
 sv --help
 expect_rc 0 && for c in model validate prepare release run dominfo list recover attach detach audit; do
-  expect_match "$OUT" "(^|[[:space:]])$c[[:space:]]" "--help command list" || break
+  expect_match "$OUT" "(^|[[:space:]])${c}[[:space:]]" "--help command list" || break
 done
 result $? "--help exits 0 and lists every command"
 

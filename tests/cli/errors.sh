@@ -22,11 +22,11 @@ json_fails() {
 }
 
 mkimg disk.img
-printf "<domain type='kvm'><name>ok</name><devices><disk type='file' device='disk'><source file='$IMG/disk.img'/><target dev='vda'/></disk></devices></domain>\n" >"$X/ok.xml"
+echo "<domain type='kvm'><name>ok</name><devices><disk type='file' device='disk'><source file='$IMG/disk.img'/><target dev='vda'/></disk></devices></domain>" >"$X/ok.xml"
 printf "<domain type='kvm'><name>broken</name>\n" >"$X/broken.xml"
 printf "<domain type='kvm'><name>rel</name><devices><disk type='file' device='disk'><source file='a.img'/><target dev='vda'/></disk></devices></domain>\n" >"$X/rel.xml"
 ln -sfn /etc "$IMG/etc"
-printf "<domain type='kvm'><name>sys</name><devices><disk type='file' device='disk'><source file='$IMG/etc'/><target dev='vda'/></disk></devices></domain>\n" >"$X/sys.xml"
+echo "<domain type='kvm'><name>sys</name><devices><disk type='file' device='disk'><source file='$IMG/etc'/><target dev='vda'/></disk></devices></domain>" >"$X/sys.xml"
 
 new_state
 json_fails 1 "--json prepare of malformed XML: exit 1 and an error document" prepare "$X/broken.xml"

@@ -33,7 +33,7 @@ fresh_images() {
 }
 FILES=(top.qcow2 mid.qcow2 base.raw ro.iso shared.img norel.img norel2.img own.img target.img
   vmlinuz initrd.img board.dtb vars.fd serial.log)
-all_files() { local f; for f in "${FILES[@]}"; do echo "$IMG/$f"; done; }
+ALL_FILES=("${FILES[@]/#/$IMG/}")
 
 cat >"$X/full.xml" <<EOF
 <domain type='kvm'>
@@ -150,10 +150,10 @@ Security DOI:   0
 Security label: $LABEL (enforcing)" "dominfo"
 result $? "dominfo: model, DOI and label lines"
 
-before=$(snapshot $(all_files))
+before=$(snapshot "${ALL_FILES[@]}")
 svt prepare "$X/full.xml"
 expect_rc 2 && expect_one_error && expect_no_stdout &&
-  expect_same_snapshot "$before" "$(snapshot $(all_files))"
+  expect_same_snapshot "$before" "$(snapshot "${ALL_FILES[@]}")"
 result $? "preparing a recorded name again: exit 2, nothing changed"
 
 # --- prepare --json ----------------------------------------------------------

@@ -185,11 +185,11 @@ svt release holder
 
 # --- while it runs; signals ------------------------------------------------------------
 
-# start_vm [ARGS...]: `svirt run` of vm.xml with the long-running CMD, in the
+# start_vm: `svirt run` of vm.xml with the long-running CMD, in the
 # background; SVPID is svirt's pid, VMPID CMD's.
 start_vm() {
   reset_vm
-  "$SVIRT_EXE" -d test -s "$STATE" "${CONF[@]}" "$@" run "$X/vm.xml" -- "$B/vm" \
+  "$SVIRT_EXE" -d test -s "$STATE" "${CONF[@]}" run "$X/vm.xml" -- "$B/vm" \
     >"$WORK/bg.out" 2>"$WORK/bg.err" &
   SVPID=$!
   track_pid $SVPID
@@ -232,7 +232,7 @@ result $? "list --json while CMD runs: state running, pid of CMD"
 
 running_label=$(json_get 'd["domains"][0]["label"]')
 svt list
-expect_rc 0 && expect_line "^vm[[:space:]]+$VMPID[[:space:]]+running[[:space:]]+system_u:system_r:svirt_t:s0:c" "list"
+expect_rc 0 && expect_line "^vm[[:space:]]+${VMPID}[[:space:]]+running[[:space:]]+system_u:system_r:svirt_t:s0:c" "list"
 result $? "list while CMD runs"
 
 svt dominfo vm
