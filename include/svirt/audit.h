@@ -201,11 +201,11 @@ SVIRT_EXPORT const char* audit_verdict_name(AuditVerdict v) noexcept;  // "isola
 struct SVIRT_EXPORT DomainAudit {
   AuditSubject subject;
   AuditVerdict verdict = AuditVerdict::kIsolated;
-  std::size_t own = 0;              // objects in its own set
-  std::size_t own_reachable = 0;    // of those, the ones it can read, write or execute
-  std::size_t reads_outside = 0;    // outside objects it can read or execute
-  std::size_t writes_outside = 0;   // outside objects it can write
-  std::size_t cross_domain = 0;     // outside accesses that are cross-domain
+  std::size_t own = 0;               // objects in its own set
+  std::size_t own_reachable = 0;     // of those, the ones it can read, write or execute
+  std::size_t reads_outside = 0;     // outside objects it can read or execute
+  std::size_t writes_outside = 0;    // outside objects it can write
+  std::size_t cross_domain = 0;      // outside accesses that are cross-domain
   std::vector<AuditAccess> outside;  // every outside object it can reach, in object order
 };
 
@@ -217,13 +217,13 @@ struct SVIRT_EXPORT AuditFinding {
 };
 
 struct SVIRT_EXPORT AuditReport {
-  std::string policy;                  // PolicyOracle::description()
-  std::vector<DomainAudit> domains;    // in subject order
+  std::string policy;                // PolicyOracle::description()
+  std::vector<DomainAudit> domains;  // in subject order
   std::vector<AuditFinding> findings;
-  std::size_t objects = 0;     // objects examined
-  std::size_t unlabelled = 0;  // of those, without a label (not analysed)
-  std::size_t labels = 0;      // distinct (label, class) pairs analysed
-  std::size_t queries = 0;     // oracle check() calls made
+  std::size_t objects = 0;            // objects examined
+  std::size_t unlabelled = 0;         // of those, without a label (not analysed)
+  std::size_t labels = 0;             // distinct (label, class) pairs analysed
+  std::size_t queries = 0;            // oracle check() calls made
   std::vector<std::string> warnings;  // objects that could not be examined, undecidable checks
 
   // True when some domain can write an object outside its own set, or runs

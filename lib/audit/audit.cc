@@ -4,13 +4,14 @@
 // distinct (process label, object label, class). Object labels are interned
 // first, so the per-file work is table lookups, and 50 domains over 100k files
 // cost about as much as the few thousand policy questions behind them.
+#include "svirt/audit.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
 #include <unordered_map>
 
-#include "svirt/audit.h"
 #include "svirt/context.h"
 
 namespace svirt {
@@ -45,7 +46,8 @@ std::string verbs(uint8_t reach) {
   if (reach & kWrite) v.push_back("write");
   if (reach & kExecute) v.push_back("execute");
   std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + std::string(v[i]);
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + std::string(v[i]);
   return s;
 }
 
@@ -211,8 +213,9 @@ class Auditor {
       if (s.in->process_label.empty()) {
         s.unconfined = true;
         add_finding(kFindingUnconfinedDomain, name, "",
-                    "domain '" + name + "' has no label of its own: it runs with the rights "
-                    "of the process that starts it");
+                    "domain '" + name +
+                        "' has no label of its own: it runs with the rights "
+                        "of the process that starts it");
         continue;
       }
       auto valid = s.process.parsed
@@ -222,7 +225,8 @@ class Auditor {
       if (!valid) {
         if (!undefined_label(valid.error())) return std::move(valid).error();
         s.unknown = true;
-        add_finding(kFindingInvalidLabel, name, "", "domain '" + name + "': " + valid.error().message);
+        add_finding(kFindingInvalidLabel, name, "",
+                    "domain '" + name + "': " + valid.error().message);
         continue;
       }
       s.usable = true;
@@ -240,8 +244,10 @@ class Auditor {
         constrained = *probed;
       }
       if (!constrained) {
-        report_.warnings.push_back("domain '" + name + "': cannot tell whether the policy "
-                                   "constrains type " + type + " by MCS");
+        report_.warnings.push_back("domain '" + name +
+                                   "': cannot tell whether the policy "
+                                   "constrains type " +
+                                   type + " by MCS");
       } else if (!*constrained) {
         s.unconstrained = true;
         add_finding(kFindingUnconstrainedType, name, "",
@@ -377,9 +383,11 @@ class Auditor {
       int c = object_lc_[o];
       const LabelClass* lc = c >= 0 ? &classes_[c] : nullptr;
       bool own;
-      if (!obj.owners.empty()) own = std::find(owners.begin(), owners.end(), si) != owners.end();
-      else own = lc != nullptr && std::find(lc->labelled_for.begin(), lc->labelled_for.end(), si) !=
-                                     lc->labelled_for.end();
+      if (!obj.owners.empty())
+        own = std::find(owners.begin(), owners.end(), si) != owners.end();
+      else
+        own = lc != nullptr && std::find(lc->labelled_for.begin(), lc->labelled_for.end(), si) !=
+                                   lc->labelled_for.end();
       uint8_t r = lc != nullptr ? reach[c] : 0;
       if (own) {
         ++da.own;
@@ -405,8 +413,10 @@ class Auditor {
         if (other != si) others.insert(subjects_[other].in->name);
       a.belongs_to.assign(others.begin(), others.end());
       a.cross_domain = !a.belongs_to.empty() && (!lc->info.categories.empty() || a.write);
-      if (a.write) ++da.writes_outside;
-      else ++da.reads_outside;
+      if (a.write)
+        ++da.writes_outside;
+      else
+        ++da.reads_outside;
       if (a.cross_domain) {
         ++da.cross_domain;
         add_finding(kFindingCrossDomainAccess, name, obj.path,
@@ -416,11 +426,16 @@ class Auditor {
       if (a.write && confined && lc->info.categories.size() < 2) writers_[o].push_back(name);
       da.outside.push_back(std::move(a));
     }
-    if (s.unconfined) da.verdict = AuditVerdict::kUnconfined;
-    else if (s.unconstrained) da.verdict = AuditVerdict::kUnconstrained;
-    else if (da.cross_domain > 0) da.verdict = AuditVerdict::kCrossDomain;
-    else if (da.writes_outside > 0) da.verdict = AuditVerdict::kWritesOutside;
-    else if (da.reads_outside > 0) da.verdict = AuditVerdict::kReadsOutside;
+    if (s.unconfined)
+      da.verdict = AuditVerdict::kUnconfined;
+    else if (s.unconstrained)
+      da.verdict = AuditVerdict::kUnconstrained;
+    else if (da.cross_domain > 0)
+      da.verdict = AuditVerdict::kCrossDomain;
+    else if (da.writes_outside > 0)
+      da.verdict = AuditVerdict::kWritesOutside;
+    else if (da.reads_outside > 0)
+      da.verdict = AuditVerdict::kReadsOutside;
     report_.domains.push_back(std::move(da));
     return ok();
   }
@@ -429,12 +444,12 @@ class Auditor {
     for (const auto& [o, names] : writers_) {
       const AuditObject& obj = in_objects_[o];
       const LabelClass& lc = classes_[object_lc_[o]];
-      std::string cats = lc.info.categories.empty() ? "no categories"
-                                                    : "the single category " +
-                                                          lc.info.categories.format();
-      add_finding(kFindingWritableUncategorized, "", obj.path,
-                  obj.path + " (" + obj.label + ") has " + cats + " and can be written by " +
-                      join(names));
+      std::string cats = lc.info.categories.empty()
+                             ? "no categories"
+                             : "the single category " + lc.info.categories.format();
+      add_finding(
+          kFindingWritableUncategorized, "", obj.path,
+          obj.path + " (" + obj.label + ") has " + cats + " and can be written by " + join(names));
     }
   }
 
@@ -445,8 +460,8 @@ class Auditor {
   std::vector<Subject> subjects_;
   std::unordered_map<std::string, int> by_name_;
   std::vector<LabelClass> classes_;
-  std::vector<int> object_lc_;                  // object -> label class, -1 unlabelled
-  std::vector<std::vector<int>> object_owners_;  // object -> owner subjects
+  std::vector<int> object_lc_;                            // object -> label class, -1 unlabelled
+  std::vector<std::vector<int>> object_owners_;           // object -> owner subjects
   std::unordered_map<std::string, Decisions> decisions_;  // by canonical process label
   std::map<size_t, std::vector<std::string>> writers_;  // object -> confined writers outside owners
 };

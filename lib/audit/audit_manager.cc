@@ -51,8 +51,10 @@ class ObjectCollector {
     auto rec = files_.find(path);
     if (rec != files_.end()) obj.owners = rec->second.users;
     auto label = backend_.get_label(fd, path);
-    if (!label) warnings_.push_back(label.error().message);
-    else if (*label) obj.label = std::move(**label);
+    if (!label)
+      warnings_.push_back(label.error().message);
+    else if (*label)
+      obj.label = std::move(**label);
     objects_.push_back(std::move(obj));
   }
 

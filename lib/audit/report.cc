@@ -24,13 +24,20 @@ bool AccessDecision::allows(std::string_view permission) const {
 
 const char* audit_verdict_name(AuditVerdict v) noexcept {
   switch (v) {
-    case AuditVerdict::kIsolated: return "isolated";
-    case AuditVerdict::kReadsOutside: return "reads-outside";
-    case AuditVerdict::kWritesOutside: return "writes-outside";
-    case AuditVerdict::kCrossDomain: return "cross-domain";
-    case AuditVerdict::kUnconstrained: return "unconstrained";
-    case AuditVerdict::kUnconfined: return "unconfined";
-    case AuditVerdict::kUnknown: return "unknown";
+    case AuditVerdict::kIsolated:
+      return "isolated";
+    case AuditVerdict::kReadsOutside:
+      return "reads-outside";
+    case AuditVerdict::kWritesOutside:
+      return "writes-outside";
+    case AuditVerdict::kCrossDomain:
+      return "cross-domain";
+    case AuditVerdict::kUnconstrained:
+      return "unconstrained";
+    case AuditVerdict::kUnconfined:
+      return "unconfined";
+    case AuditVerdict::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }

@@ -101,7 +101,8 @@ Result<std::string> read_policy(const std::string& path) {
 
 class SepolOracle final : public PolicyOracle {
  public:
-  SepolOracle(std::string file, std::string image) : file_(std::move(file)), image_(std::move(image)) {
+  SepolOracle(std::string file, std::string image)
+      : file_(std::move(file)), image_(std::move(image)) {
     std::lock_guard<std::mutex> hold(g_sepol_mutex);
     id_ = g_next_oracle++;
   }

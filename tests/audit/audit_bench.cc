@@ -63,11 +63,11 @@ int main(int argc, char** argv) {
     for (const char* type : {"svirt_image_t", "svirt_tmp_t", "svirt_tmpfs_t", "svirt_home_t"})
       per_domain.push_back(std::string("system_u:object_r:") + type + ":s0:" + c);
   }
-  std::vector<std::string> leftovers, others = {
-      "system_u:object_r:virt_image_t:s0", "system_u:object_r:user_home_t:s0",
-      "system_u:object_r:tmp_t:s0",        "system_u:object_r:etc_t:s0",
-      "system_u:object_r:var_lib_t:s0",    "system_u:object_r:virt_var_lib_t:s0",
-      "system_u:object_r:virt_etc_t:s0",   "system_u:object_r:default_t:s0"};
+  std::vector<std::string> leftovers,
+      others = {"system_u:object_r:virt_image_t:s0", "system_u:object_r:user_home_t:s0",
+                "system_u:object_r:tmp_t:s0",        "system_u:object_r:etc_t:s0",
+                "system_u:object_r:var_lib_t:s0",    "system_u:object_r:virt_var_lib_t:s0",
+                "system_u:object_r:virt_etc_t:s0",   "system_u:object_r:default_t:s0"};
   for (int i = 0; i < 80; ++i)
     leftovers.push_back("system_u:object_r:svirt_image_t:s0:" + cats(900 + i, 1000 + i % 20));
 

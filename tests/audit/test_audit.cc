@@ -46,7 +46,9 @@ class CountingOracle : public PolicyOracle {
   explicit CountingOracle(PolicyOracle& inner, bool hide_attributes = false)
       : inner_(inner), hide_(hide_attributes) {}
   std::string description() const override { return "counting " + inner_.description(); }
-  Result<void> validate_context(const std::string& c) override { return inner_.validate_context(c); }
+  Result<void> validate_context(const std::string& c) override {
+    return inner_.validate_context(c);
+  }
   Result<AccessDecision> check(const std::string& s, const std::string& t, const std::string& c,
                                const std::vector<std::string>& p) override {
     ++checks;
@@ -176,15 +178,27 @@ void test_oracle_errors(void**) {
 // exact pair: ask libsepol directly (on the policy the oracle has loaded, so
 // its SIDs stay valid) and compare.
 void test_shared_answers_equal_direct_ones(void**) {
-  std::vector<std::string> sources = {
-      proc("c1,c2"), proc("c3,c4"), proc("c1"), "system_u:system_r:svirt_t:s0",
-      "system_u:system_r:svirt_t:s0-s0:c0.c1023", "system_u:system_r:svirt_t:s0-s0:c1,c2",
-      "system_u:system_r:virtd_t:s0:c1,c2", "system_u:system_r:virtd_t:s0-s0:c0.c1023"};
-  std::vector<std::string> targets = {
-      image("c1,c2"), image("c2,c3"), image("c3,c4"), image("c1"), image("c7"),
-      image("c1,c2,c5"), image(""), "system_u:object_r:svirt_image_t:s0-s0:c1,c2",
-      "system_u:object_r:svirt_tmpfs_t:s0:c1,c2", "system_u:object_r:svirt_tmpfs_t:s0:c8,c9",
-      kContent, "system_u:object_r:virt_image_t:s0", "system_u:object_r:tmp_t:s0"};
+  std::vector<std::string> sources = {proc("c1,c2"),
+                                      proc("c3,c4"),
+                                      proc("c1"),
+                                      "system_u:system_r:svirt_t:s0",
+                                      "system_u:system_r:svirt_t:s0-s0:c0.c1023",
+                                      "system_u:system_r:svirt_t:s0-s0:c1,c2",
+                                      "system_u:system_r:virtd_t:s0:c1,c2",
+                                      "system_u:system_r:virtd_t:s0-s0:c0.c1023"};
+  std::vector<std::string> targets = {image("c1,c2"),
+                                      image("c2,c3"),
+                                      image("c3,c4"),
+                                      image("c1"),
+                                      image("c7"),
+                                      image("c1,c2,c5"),
+                                      image(""),
+                                      "system_u:object_r:svirt_image_t:s0-s0:c1,c2",
+                                      "system_u:object_r:svirt_tmpfs_t:s0:c1,c2",
+                                      "system_u:object_r:svirt_tmpfs_t:s0:c8,c9",
+                                      kContent,
+                                      "system_u:object_r:virt_image_t:s0",
+                                      "system_u:object_r:tmp_t:s0"};
   const std::vector<std::string> file_perms = {"read", "write", "append", "execute", "open"};
   const std::vector<std::string> dir_perms = {"search", "read", "write", "add_name"};
   int compared = 0;
@@ -207,8 +221,8 @@ void test_shared_answers_equal_direct_ones(void**) {
           assert_int_equal(sepol_compute_av_reason(ssid, tsid, cls, av, &avd, &reason), 0);
           bool direct = (avd.allowed & av) == av;
           if (direct != d->allows(p))
-            std::fprintf(stderr, "%s -> %s %s:%s: oracle %d, libsepol %d\n", s.c_str(),
-                         t.c_str(), tclass, p.c_str(), d->allows(p), direct);
+            std::fprintf(stderr, "%s -> %s %s:%s: oracle %d, libsepol %d\n", s.c_str(), t.c_str(),
+                         tclass, p.c_str(), d->allows(p), direct);
           assert_int_equal(direct, d->allows(p));
           if (!direct) assert_int_equal(reason, d->find(p)->denied_by);
           ++compared;
@@ -476,7 +490,8 @@ void test_manager_with_test_driver(void**) {
     svirt::testing::write_file(dir + "/" + vm + ".img");
     auto def = DomainDef::parse("<domain type='kvm'><name>" + vm +
                                 "</name><devices><disk type='file' device='disk'><source file='" +
-                                dir + "/" + vm + ".img'/><target dev='vda'/></disk></devices>"
+                                dir + "/" + vm +
+                                ".img'/><target dev='vda'/></disk></devices>"
                                 "</domain>");
     assert_true(def.ok());
     assert_true((*m)->prepare(*def).ok());
@@ -536,29 +551,29 @@ int main() {
   }
   g_oracle = std::move(*oracle);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_oracle_matches_kernel_facts),
-      cmocka_unit_test(test_oracle_reasons_per_permission),
-      cmocka_unit_test(test_oracle_errors),
+    cmocka_unit_test(test_oracle_matches_kernel_facts),
+    cmocka_unit_test(test_oracle_reasons_per_permission),
+    cmocka_unit_test(test_oracle_errors),
 #if SVIRT_HAVE_SEPOL
-      cmocka_unit_test(test_shared_answers_equal_direct_ones),
+    cmocka_unit_test(test_shared_answers_equal_direct_ones),
 #endif
-      cmocka_unit_test(test_oracle_attributes),
-      cmocka_unit_test(test_oracles_across_threads),
-      cmocka_unit_test(test_clean_layout_has_no_cross_access),
-      cmocka_unit_test(test_second_domain_on_same_pair),
-      cmocka_unit_test(test_disk_relabelled_without_categories),
-      cmocka_unit_test(test_single_category_image_is_writable_uncategorized),
-      cmocka_unit_test(test_leftover_label_of_a_dead_domain),
-      cmocka_unit_test(test_unreachable_types_raise_nothing),
-      cmocka_unit_test(test_unowned_content_is_read_only),
-      cmocka_unit_test(test_directories_use_dir_permissions),
-      cmocka_unit_test(test_unconfined_domains),
-      cmocka_unit_test(test_unconstrained_type_by_attribute),
-      cmocka_unit_test(test_unconstrained_type_by_probe),
-      cmocka_unit_test(test_invalid_labels),
-      cmocka_unit_test(test_one_question_per_distinct_label),
-      cmocka_unit_test(test_only_and_argument_errors),
-      cmocka_unit_test(test_manager_with_test_driver),
+    cmocka_unit_test(test_oracle_attributes),
+    cmocka_unit_test(test_oracles_across_threads),
+    cmocka_unit_test(test_clean_layout_has_no_cross_access),
+    cmocka_unit_test(test_second_domain_on_same_pair),
+    cmocka_unit_test(test_disk_relabelled_without_categories),
+    cmocka_unit_test(test_single_category_image_is_writable_uncategorized),
+    cmocka_unit_test(test_leftover_label_of_a_dead_domain),
+    cmocka_unit_test(test_unreachable_types_raise_nothing),
+    cmocka_unit_test(test_unowned_content_is_read_only),
+    cmocka_unit_test(test_directories_use_dir_permissions),
+    cmocka_unit_test(test_unconfined_domains),
+    cmocka_unit_test(test_unconstrained_type_by_attribute),
+    cmocka_unit_test(test_unconstrained_type_by_probe),
+    cmocka_unit_test(test_invalid_labels),
+    cmocka_unit_test(test_one_question_per_distinct_label),
+    cmocka_unit_test(test_only_and_argument_errors),
+    cmocka_unit_test(test_manager_with_test_driver),
   };
   int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
   g_oracle.reset();

@@ -39,10 +39,11 @@ Result<AuditArgs> parse_audit_args(const std::vector<std::string>& args) {
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext* ctx = g_option_context_new("[PATH...]");
   g_option_context_set_summary(
-      ctx, "What each recorded domain could reach if its process were compromised, computed "
-           "from the compiled policy. PATHs are walked (default: every file svirt recorded and "
-           "the directories holding them). Exit status 3: a domain can write outside its own "
-           "set.");
+      ctx,
+      "What each recorded domain could reach if its process were compromised, computed "
+      "from the compiled policy. PATHs are walked (default: every file svirt recorded and "
+      "the directories holding them). Exit status 3: a domain can write outside its own "
+      "set.");
   g_option_context_add_main_entries(ctx, entries, nullptr);
 
   std::vector<std::string> copies;
@@ -102,20 +103,18 @@ Json report_json(const AuditReport& r) {
                        .set("execute", a.execute)
                        .set("belongs_to", strings_json(a.belongs_to))
                        .set("cross_domain", a.cross_domain));
-    domains.push(Json::object()
-                     .set("name", d.subject.name)
-                     .set("label", d.subject.process_label.empty() ? Json()
-                                                                    : Json(d.subject.process_label))
-                     .set("imagelabel", d.subject.image_label.empty()
-                                            ? Json()
-                                            : Json(d.subject.image_label))
-                     .set("verdict", audit_verdict_name(d.verdict))
-                     .set("own", static_cast<long long>(d.own))
-                     .set("own_reachable", static_cast<long long>(d.own_reachable))
-                     .set("reads_outside", static_cast<long long>(d.reads_outside))
-                     .set("writes_outside", static_cast<long long>(d.writes_outside))
-                     .set("cross_domain", static_cast<long long>(d.cross_domain))
-                     .set("outside", outside));
+    domains.push(
+        Json::object()
+            .set("name", d.subject.name)
+            .set("label", d.subject.process_label.empty() ? Json() : Json(d.subject.process_label))
+            .set("imagelabel", d.subject.image_label.empty() ? Json() : Json(d.subject.image_label))
+            .set("verdict", audit_verdict_name(d.verdict))
+            .set("own", static_cast<long long>(d.own))
+            .set("own_reachable", static_cast<long long>(d.own_reachable))
+            .set("reads_outside", static_cast<long long>(d.reads_outside))
+            .set("writes_outside", static_cast<long long>(d.writes_outside))
+            .set("cross_domain", static_cast<long long>(d.cross_domain))
+            .set("outside", outside));
   }
   Json findings = Json::array();
   for (const AuditFinding& f : r.findings)
@@ -145,9 +144,10 @@ std::string access_verbs(const AuditAccess& a) {
 }
 
 void print_report(const AuditReport& r) {
-  std::printf("policy:  %s\nobjects: %zu (%zu unlabelled), %zu distinct labels, %zu policy "
-              "queries\n\n",
-              r.policy.c_str(), r.objects, r.unlabelled, r.labels, r.queries);
+  std::printf(
+      "policy:  %s\nobjects: %zu (%zu unlabelled), %zu distinct labels, %zu policy "
+      "queries\n\n",
+      r.policy.c_str(), r.objects, r.unlabelled, r.labels, r.queries);
   std::printf("%-20s %-14s %9s %8s %9s %6s  %s\n", "DOMAIN", "VERDICT", "OWN", "READ-OUT",
               "WRITE-OUT", "CROSS", "LABEL");
   for (const DomainAudit& d : r.domains) {
@@ -163,8 +163,8 @@ void print_report(const AuditReport& r) {
     for (const AuditAccess& a : d.outside) {
       std::string owners;
       for (const std::string& b : a.belongs_to) owners += (owners.empty() ? "" : ",") + b;
-      std::printf("  %-3s %s  %s%s%s\n", access_verbs(a).c_str(), a.path.c_str(),
-                  a.label.c_str(), owners.empty() ? "" : "  belongs to ", owners.c_str());
+      std::printf("  %-3s %s  %s%s%s\n", access_verbs(a).c_str(), a.path.c_str(), a.label.c_str(),
+                  owners.empty() ? "" : "  belongs to ", owners.c_str());
     }
   }
   if (!r.findings.empty()) {
@@ -195,17 +195,18 @@ CommandResult cmd_audit(const Options& o, const std::vector<std::string>& args) 
   auto report = audit_manager(**m, opts);
   if (!report) {
     if (json && !o.json) {  // main() prints the JSON error only for the global flag
-      print_json(Json::object().set(
-          "error", Json::object()
-                       .set("code", error_code_name(report.error().code))
-                       .set("exit", exit_status_for(report.error().code))
-                       .set("message", report.error().message)));
+      print_json(Json::object().set("error", Json::object()
+                                                 .set("code", error_code_name(report.error().code))
+                                                 .set("exit", exit_status_for(report.error().code))
+                                                 .set("message", report.error().message)));
     }
     return fail(report.error());
   }
   print_warnings(report->warnings);
-  if (json) print_json(report_json(*report));
-  else print_report(*report);
+  if (json)
+    print_json(report_json(*report));
+  else
+    print_report(*report);
   return report->writes_outside_own() ? kExitWritesOutside : 0;
 }
 
