@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,10 +64,12 @@ struct SecurityManager::Impl {
   }
 
   Result<DomainRecord> need_record(const std::string& name) {
+    // Names become file names in the state directory: check them before use.
+    if (auto v = validate_domain_name(name); !v) return std::move(v).error();
     auto rec = state->read_domain(name);
     if (!rec) return std::move(rec).error();
     if (!rec->has_value())
-      return make_error(ErrorCode::kNotFound, "domain '" + name + "' is not prepared");
+      return make_error(ErrorCode::kNotFound, "domain '" + name + "': not prepared");
     return std::move(**rec);
   }
 
@@ -234,7 +237,7 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
   auto existing = impl_->state->read_domain(def.name);
   if (!existing) return std::move(existing).error();
   if (existing->has_value())
-    return make_error(ErrorCode::kConflict, "domain '" + def.name + "' is already prepared");
+    return make_error(ErrorCode::kConflict, "domain '" + def.name + "': already prepared");
 
   SecurityDriver& drv = *impl_->driver;
   SVIRT_TRY(drv.verify(def));
@@ -279,7 +282,7 @@ Result<ReleaseReport> SecurityManager::release(const std::string& name) {
   auto rec = impl_->need_record(name);
   if (!rec) return std::move(rec).error();
   if (internal::record_alive(*rec))
-    return make_error(ErrorCode::kConflict, "domain '" + name + "' is still running (pid " +
+    return make_error(ErrorCode::kConflict, "domain '" + name + "': still running (pid " +
                                                 std::to_string(rec->pid) + ")");
   return impl_->release_locked(*rec);
 }
@@ -322,6 +325,9 @@ struct ChildFailure {
 
 }  // namespace
 
+// The child waits until the parent has recorded its pid before it enters the
+// VM's label and execs: a VM process is never running without a record that
+// says so, whenever svirt is killed.
 Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector<std::string>& argv,
                                       const std::vector<std::string>& extra_env) {
   if (argv.empty()) return make_error(ErrorCode::kInvalidInput, "launch: empty command");
@@ -339,30 +345,57 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0)
+  int report[2], go[2];
+  if (pipe2(report, O_CLOEXEC) != 0)
     return make_error(ErrorCode::kOperationFailed, "launch: pipe", errno);
+  if (pipe2(go, O_CLOEXEC) != 0) {
+    int e = errno;
+    close(report[0]);
+    close(report[1]);
+    return make_error(ErrorCode::kOperationFailed, "launch: pipe", e);
+  }
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
-    close(fds[0]);
-    close(fds[1]);
+    for (int fd : {report[0], report[1], go[0], go[1]}) close(fd);
     return make_error(ErrorCode::kOperationFailed, "launch: fork", e);
   }
   if (pid == 0) {
-    close(fds[0]);
+    close(report[0]);
+    close(go[1]);
+    char byte = 0;
+    ssize_t got;
+    do {
+      got = read(go[0], &byte, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) _exit(125);  // the parent could not record us: never run unrecorded
+    // The VM starts with a clean signal state, whatever its launcher blocked.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const std::string& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
-    if (!impl_->driver->set_process_label(live)) child_fail(fds[1], 1, errno);
+    if (!impl_->driver->set_process_label(live)) child_fail(report[1], 1, errno);
     execvp(args[0], args.data());
-    child_fail(fds[1], 2, errno);
+    child_fail(report[1], 2, errno);
   }
-  close(fds[1]);
+  close(report[1]);
+  close(go[0]);
+  auto marked = mark_running(name, pid);
+  if (!marked) {
+    close(go[1]);  // the child sees EOF and exits without running anything
+    close(report[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return std::move(marked).error();
+  }
+  ssize_t n = write(go[1], "g", 1);
+  (void)n;
+  close(go[1]);
   ChildFailure f{0, 0};
-  ssize_t n;
   do {
-    n = read(fds[0], &f, sizeof f);
+    n = read(report[0], &f, sizeof f);
   } while (n < 0 && errno == EINTR);
-  close(fds[0]);
+  close(report[0]);
   if (n == static_cast<ssize_t>(sizeof f)) {
     int status = 0;
     waitpid(pid, &status, 0);
@@ -372,8 +405,6 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
     return make_error(f.err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kOperationFailed,
                       "cannot execute '" + argv[0] + "'", f.err);
   }
-  auto m = mark_running(name, pid);
-  if (!m) return std::move(m).error();
   return pid;
 }
 
@@ -401,7 +432,7 @@ Result<DomainStatus> SecurityManager::status(const std::string& name) {
   if (!all) return std::move(all).error();
   for (auto& s : *all)
     if (s.name == name) return std::move(s);
-  return make_error(ErrorCode::kNotFound, "domain '" + name + "' is not prepared");
+  return make_error(ErrorCode::kNotFound, "domain '" + name + "': not prepared");
 }
 
 Result<DomainDef> SecurityManager::live_definition(const std::string& name) {

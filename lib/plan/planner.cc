@@ -153,8 +153,7 @@ Result<LabelIntent> plan_intent(const DomainDef& def, const std::string& model,
   }
   if (intent.type == LabelType::kNone) {
     if (config.require_confined)
-      return invalid("domain '" + def.name +
-                     "': seclabel type none refused: require_confined is set");
+      return invalid("seclabel type none refused: require_confined is set");
     return intent;
   }
 

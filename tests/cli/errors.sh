@@ -51,12 +51,10 @@ json_fails 1 "--json with an unknown config key: exit 1 and an error document" m
 
 new_state
 svt --json frobnicate
-todo "an unknown command with --json prints no error document on stdout"
 expect_rc 1 && expect_json_error
 result $? "--json unknown command: exit 1 and an error document"
 
 svt release nobody
-todo "'domain 'nobody' is not prepared' has no '<what>: <why>' split"
 expect_match "$ERR" "^svirt: error: [^:]*nobody[^:]*: .+" "stderr"
 result $? "error line has the form 'svirt: error: <what>: <why>'"
 

@@ -391,7 +391,6 @@ new_state
 svt --json prepare "$X/loader.xml"
 expect_rc 0 && expect_label "$IMG/code.fd" "$CONTENT_CTX"
 result $? "firmware loader gets the content context"
-todo "prepare --json reports kind 'loader', which is not among cli.md's kinds"
 json_check 'set(r["kind"] for r in d["resources"]) <= {"disk", "backing", "kernel", "initrd", "dtb", "nvram", "chardev", "hostdev", "filesystem", "tpm", "memory", "savefile"}'
 result $? "firmware loader: kind is one the contract names"
 

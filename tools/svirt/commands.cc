@@ -18,12 +18,18 @@ Failure usage(const std::string& cmd, const std::string& args) {
   return Failure{make_error(ErrorCode::kInvalidInput, "usage: svirt " + cmd + " " + args), 1};
 }
 
+// cli.md fixes the set of kinds scripts may see; firmware (the loader) is
+// boot content like the kernel, and its "device" says which it is.
+const char* contract_kind(ResourceKind k) {
+  return k == ResourceKind::kLoader ? "kernel" : resource_kind_name(k);
+}
+
 Json resources_json(const std::vector<AppliedLabel>& applied) {
   Json arr = Json::array();
   for (const AppliedLabel& a : applied) {
     arr.push(Json::object()
                  .set("path", a.resource.path)
-                 .set("kind", resource_kind_name(a.resource.kind))
+                 .set("kind", contract_kind(a.resource.kind))
                  .set("device", a.resource.device)
                  .set("label", a.resource.label)
                  .set("original", a.original)
@@ -131,6 +137,19 @@ CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
   while (sep < args.size() && args[sep] != "--") ++sep;
   if (sep != 1 || sep + 1 >= args.size()) return usage("run", "DOMAIN.xml -- CMD [ARGS...]");
   std::vector<std::string> cmd(args.begin() + 2, args.end());
+  // Signals wait (blocked) until the VM's pid is known, then go to the VM:
+  // none is lost in between, and svirt itself always gets to release.
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigset_t forwarded, previous;
+  sigemptyset(&forwarded);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    sigaction(sig, &sa, nullptr);
+    sigaddset(&forwarded, sig);
+  }
+  sigprocmask(SIG_BLOCK, &forwarded, &previous);
   auto def = load_domain(args[0]);
   if (!def) return fail(def.error());
   auto m = open_manager(o);
@@ -139,15 +158,6 @@ CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
   if (!p) return fail(p.error());
   print_warnings(p->warnings);
   debug(o, "domain '" + def->name + "' prepared as " + p->label.label);
-
-  // Forward SIGINT/SIGTERM to the VM; svirt itself stays to release.
-  struct sigaction sa {};
-  sa.sa_handler = forward_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
 
   int status_code = 0;
   std::optional<Failure> launch_failure;
@@ -160,6 +170,7 @@ CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
     launch_failure = Failure{e, code};
   } else {
     g_child = *pid;
+    sigprocmask(SIG_SETMASK, &previous, nullptr);  // pending signals reach the VM now
     int status = 0;
     while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -41,6 +41,25 @@ Result<std::unique_ptr<SecurityManager>> open_manager(const Options& o, bool rec
 
 namespace {
 
+// Every error goes out the same way: one line on stderr and, with --json, an
+// error document on stdout.
+int report_failure(const svirt::cli::Options& o, const svirt::cli::Failure& f) {
+  using svirt::cli::Json;
+  std::fprintf(stderr, "svirt: error: %s\n", f.error.message.c_str());
+  if (o.json) {
+    Json e = Json::object();
+    e.set("code", svirt::error_code_name(f.error.code));
+    e.set("exit", f.status);
+    e.set("message", f.error.message);
+    svirt::cli::print_json(Json::object().set("error", e));
+  }
+  return f.status;
+}
+
+svirt::cli::Failure usage_failure(const std::string& msg) {
+  return svirt::cli::Failure{svirt::make_error(svirt::ErrorCode::kInvalidInput, msg), 1};
+}
+
 std::string usage_text() {
   std::string s = "Commands:\n";
   for (const auto& c : svirt::cli::commands()) {
@@ -106,27 +125,14 @@ int main(int argc, char** argv) {
   g_free(config);
   g_free(state);
 
-  if (argc < 2) {
-    std::fprintf(stderr, "svirt: error: no command given (try --help)\n");
-    return 1;
-  }
+  if (argc < 2) return report_failure(o, usage_failure("no command given (try --help)"));
   std::string name = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const Command& c : commands()) {
     if (name != c.name) continue;
     CommandResult r = c.run(o, args);
     if (auto* status = std::get_if<int>(&r)) return *status;
-    const Failure& f = std::get<Failure>(r);
-    std::fprintf(stderr, "svirt: error: %s\n", f.error.message.c_str());
-    if (o.json) {
-      Json e = Json::object();
-      e.set("code", svirt::error_code_name(f.error.code));
-      e.set("exit", f.status);
-      e.set("message", f.error.message);
-      print_json(Json::object().set("error", e));
-    }
-    return f.status;
+    return report_failure(o, std::get<Failure>(r));
   }
-  std::fprintf(stderr, "svirt: error: unknown command '%s' (try --help)\n", name.c_str());
-  return 1;
+  return report_failure(o, usage_failure("unknown command '" + name + "' (try --help)"));
 }
