@@ -4,7 +4,7 @@
 # forwarding, and recovery after svirt itself dies.
 source "$(dirname "$0")/lib.sh"
 
-plan 33
+plan 34
 
 X=$WORK/xml
 B=$WORK/bin
@@ -325,3 +325,25 @@ result $? "run of a domain already prepared: exit 2, CMD never started"
 svt release vm
 expect_rc 0 && expect_same_snapshot "$orig" "$(snapshot "${FILES[@]}")"
 result $? "...and the prepared one is still released normally"
+
+# A signal sent the instant CMD starts is never lost: CMD traps TERM, sends
+# svirt SIGTERM at once and waits; svirt must pass it back to CMD (exit 42)
+# and release. Repeated, because losing it was a race.
+cat > "$B/bounce" <<'SH'
+#!/bin/sh
+trap 'exit 42' TERM
+kill -TERM "$PPID"
+i=0
+while [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+exit 3
+SH
+chmod +x "$B/bounce"
+lost=0
+for _ in 1 2 3 4 5 6 7 8; do
+  new_state
+  reset_vm
+  svt run "$X/vm.xml" -- "$B/bounce"
+  [ "$RC" = 42 ] || lost=$((lost + 1))
+done
+[ $lost = 0 ] && expect_same_snapshot "$orig" "$(snapshot "${FILES[@]}")"
+result $? "SIGTERM arriving as CMD starts is forwarded, every time ($lost of 8 lost)"
