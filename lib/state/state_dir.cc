@@ -29,8 +29,9 @@ struct KeyFile {
 
 Error state_error(const std::string& dir, const std::string& what, int err) {
   std::string msg = "state directory '" + dir + "': " + what;
-  if (err == ENOSPC || err == EDQUOT) return make_error(ErrorCode::kOperationFailed, msg + ": the filesystem is full", err);
-  if (err == EROFS) return make_error(ErrorCode::kOperationFailed, msg + ": the filesystem is read-only", err);
+  // Said in words a user acts on, instead of strerror's.
+  if (err == ENOSPC || err == EDQUOT) return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is full", err};
+  if (err == EROFS) return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is read-only", err};
   return make_error(ErrorCode::kOperationFailed, msg, err);
 }
 
