@@ -6,6 +6,7 @@
 #include "svirt/manager.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -98,6 +99,7 @@ struct SecurityManager::Impl {
     internal::fault_point("release:label-released");
     auto rm = state->remove_domain(rec.name);
     if (!rm) out.restore.errors.push_back(std::move(rm).error());
+    g_debug("domain '%s' released: %zu resources", rec.name.c_str(), out.restore.items.size());
     return out;
   }
 
@@ -155,6 +157,8 @@ struct SecurityManager::Impl {
       else if (rec.state == "preparing") release = true;     // a prepare died mid-way
       else if (rec.pid > 0) release = !alive;                // the VM process is gone
       else release = release_unstarted;                      // prepared, never started
+      g_debug("recovery: domain '%s' (%s, pid %d): %s", rec.name.c_str(), rec.state.c_str(),
+              static_cast<int>(rec.pid), release ? "restore and release" : "keep");
       if (!release) {
         if (alive) {
           auto live = live_of(rec);
@@ -272,6 +276,8 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
   }
   out.resources = std::move(*applied);
   out.label = impl_->label_of(out.live);
+  g_debug("domain '%s' prepared: label %s, image label %s, %zu resources", def.name.c_str(),
+          out.label.label.c_str(), out.label.imagelabel.c_str(), out.resources.size());
   out.warnings = drv.take_warnings();
   return out;
 }
@@ -380,6 +386,7 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
   }
   close(report[1]);
   close(go[0]);
+  g_debug("domain '%s': process %d forked", name.c_str(), static_cast<int>(pid));
   auto marked = mark_running(name, pid);
   if (!marked) {
     close(go[1]);  // the child sees EOF and exits without running anything

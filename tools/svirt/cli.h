@@ -47,6 +47,8 @@ Result<std::unique_ptr<SecurityManager>> open_manager(const Options& o, bool rec
 void print_warnings(const std::vector<std::string>& warnings);
 void print_json(const Json& j);
 void debug(const Options& o, const std::string& msg);
+// Routes the library's GLib log messages to stderr (debug ones only when verbose).
+void install_log_writer(bool verbose);
 
 inline Failure fail(Error e) { return Failure{e, exit_status_for(e.code)}; }
 

@@ -24,6 +24,30 @@ void debug(const Options& o, const std::string& msg) {
   if (o.verbose) std::fprintf(stderr, "svirt: debug: %s\n", msg.c_str());
 }
 
+namespace {
+
+bool g_verbose = false;
+
+// The library logs through GLib under the "svirt" domain and never decides
+// where messages go; the command prints debug messages only with --verbose.
+GLogWriterOutput write_log(GLogLevelFlags level, const GLogField* fields, gsize n, gpointer) {
+  if ((level & G_LOG_LEVEL_DEBUG) && !g_verbose) return G_LOG_WRITER_HANDLED;
+  const char* message = nullptr;
+  for (gsize i = 0; i < n; ++i)
+    if (std::strcmp(fields[i].key, "MESSAGE") == 0) message = static_cast<const char*>(fields[i].value);
+  if (message == nullptr) return G_LOG_WRITER_UNHANDLED;
+  const char* what = (level & G_LOG_LEVEL_DEBUG) ? "debug" : (level & G_LOG_LEVEL_WARNING) ? "warning" : "message";
+  std::fprintf(stderr, "svirt: %s: %s\n", what, message);
+  return G_LOG_WRITER_HANDLED;
+}
+
+}  // namespace
+
+void install_log_writer(bool verbose) {
+  g_verbose = verbose;
+  g_log_set_writer_func(write_log, nullptr, nullptr);
+}
+
 Result<std::unique_ptr<SecurityManager>> open_manager(const Options& o, bool recover) {
   ManagerOptions mo;
   mo.driver = o.driver;
@@ -121,6 +145,7 @@ int main(int argc, char** argv) {
   }
   o.json = json;
   o.verbose = verbose;
+  install_log_writer(o.verbose);
   g_free(driver);
   g_free(config);
   g_free(state);
