@@ -145,6 +145,19 @@ class SVIRT_EXPORT SecurityManager {
   Result<std::vector<AppliedLabel>> attach(const std::string& name, const DeviceDef& dev);
   Result<RestoreReport> detach(const std::string& name, const DeviceDef& dev);
 
+  // Save/migration image the domain's process writes (or reads on restore):
+  // labelled for the domain, restored like any other resource (and on
+  // release, if the caller forgets).
+  Result<AppliedLabel> set_saved_state_label(const std::string& name, const std::string& path);
+  Result<RestoreReport> restore_saved_state_label(const std::string& name,
+                                                  const std::string& path);
+
+  // The mount option that gives a dedicated filesystem for the domain's
+  // shares its image label without relabelling anything, e.g.
+  // context="system_u:object_r:svirt_image_t:s0:c1,c2"; "" when the domain
+  // is not relabelled.
+  Result<std::string> mount_options(const std::string& name);
+
   struct Impl;
 
  private:

@@ -493,4 +493,34 @@ Result<RestoreReport> SecurityManager::detach(const std::string& name, const Dev
   return impl_->driver->restore_device_labels(*live, dev);
 }
 
+Result<AppliedLabel> SecurityManager::set_saved_state_label(const std::string& name,
+                                                            const std::string& path) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  auto live = impl_->live_of(*rec);
+  if (!live) return std::move(live).error();
+  return impl_->driver->set_saved_state_label(*live, path);
+}
+
+Result<RestoreReport> SecurityManager::restore_saved_state_label(const std::string& name,
+                                                                 const std::string& path) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  auto rec = impl_->need_record(name);
+  if (!rec) return std::move(rec).error();
+  auto live = impl_->live_of(*rec);
+  if (!live) return std::move(live).error();
+  return impl_->driver->restore_saved_state_label(*live, path);
+}
+
+Result<std::string> SecurityManager::mount_options(const std::string& name) {
+  auto live = live_definition(name);
+  if (!live) return std::move(live).error();
+  SecurityLabel l = impl_->label_of(*live);
+  if (l.imagelabel.empty()) return std::string();
+  return "context=\"" + l.imagelabel + "\"";
+}
+
 }  // namespace svirt

@@ -455,6 +455,34 @@ void test_attach_detach(void** st) {
   assert_false(label_of(hot).has_value());
 }
 
+void test_saved_state_and_mount_options(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img", save = f.dir + "/vm.save";
+  write_file(a);
+  write_file(save);
+  set_label(save, "system_u:object_r:virt_var_lib_t:s0");
+  auto m = open(f);
+  auto p = m->prepare(domain("vm", disk(a)));
+  assert_true(p.ok());
+  auto s = m->set_saved_state_label("vm", save);
+  assert_true(s.ok());
+  assert_string_equal(label_of(save)->c_str(), p->label.imagelabel.c_str());
+  assert_string_equal(s->original->c_str(), "system_u:object_r:virt_var_lib_t:s0");
+  auto r = m->restore_saved_state_label("vm", save);
+  assert_true(r.ok() && r->ok());
+  assert_string_equal(label_of(save)->c_str(), "system_u:object_r:virt_var_lib_t:s0");
+  assert_true(label_of(a).has_value());  // only the save file was restored
+
+  auto opt = m->mount_options("vm");
+  assert_true(opt.ok());
+  assert_string_equal(opt->c_str(), ("context=\"" + p->label.imagelabel + "\"").c_str());
+
+  // A save file left labelled is restored on release too.
+  assert_true(m->set_saved_state_label("vm", save).ok());
+  assert_true(m->release("vm").ok());
+  assert_string_equal(label_of(save)->c_str(), "system_u:object_r:virt_var_lib_t:s0");
+}
+
 }  // namespace
 
 int main() {
@@ -474,6 +502,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_release_reports_skipped_and_restores_backing, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_attach_detach, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_saved_state_and_mount_options, setup, teardown),
   };
   return cmocka_run_group_tests_name("manager", tests, nullptr, nullptr);
 }

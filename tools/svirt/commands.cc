@@ -304,6 +304,17 @@ CommandResult cmd_detach(const Options& o, const std::vector<std::string>& args)
   return report_release(o, rr);
 }
 
+CommandResult cmd_mount_options(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage("mount-options", "NAME");
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto opt = (*m)->mount_options(args[0]);
+  if (!opt) return fail(opt.error());
+  if (o.json) print_json(Json::object().set("name", args[0]).set("options", *opt));
+  else std::printf("%s\n", opt->c_str());
+  return 0;
+}
+
 }  // namespace
 
 const std::vector<Command>& commands() {
@@ -319,6 +330,8 @@ const std::vector<Command>& commands() {
       {"recover", "", "restore and release domains whose process is gone", cmd_recover},
       {"attach", "NAME DEVICE.xml", "label one device for a domain (hotplug)", cmd_attach},
       {"detach", "NAME DEVICE.xml", "restore a hotplugged device", cmd_detach},
+      {"mount-options", "NAME", "mount option labelling a dedicated share filesystem",
+       cmd_mount_options},
       {"audit", "[PATH...]", "what each recorded domain could reach (policy analysis)",
        cmd_audit},
   };
