@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <map>
 
+#include <glib.h>
+#include <sys/stat.h>
+
 #include "core/fault.h"
+#include "core/tree_relabel.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
 
@@ -38,7 +42,43 @@ std::string describe(const ResourceLabel& r) {
   return std::string(resource_kind_name(r.kind)) + " '" + r.device + "' source '" + r.path + "'";
 }
 
+constexpr const char* kFilesystemKind = "filesystem";
+
 }  // namespace
+
+std::string LabelingDriver::tree_record_path(const std::string& resolved) const {
+  // One record per shared tree, named by its path so every process finds it.
+  gchar* sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, resolved.c_str(), -1);
+  std::string p = state_->path() + "/trees/" + sum + ".tree";
+  g_free(sum);
+  return p;
+}
+
+Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::string& label) {
+  std::string dir = state_->path() + "/trees";
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return make_error(ErrorCode::kOperationFailed, "state directory '" + state_->path() +
+                                                       "': cannot create trees/", errno);
+  auto stats = relabel_tree(*backend_, root.fd.get(), root.resolved, label,
+                            tree_record_path(root.resolved), TreeRelabelOptions{});
+  if (!stats) return std::move(stats).error();
+  if (stats->unsupported > 0)
+    warn("filesystem share '" + root.resolved + "': " + std::to_string(stats->unsupported) +
+         " entries cannot hold labels and were left as they are");
+  return ok();
+}
+
+Result<void> LabelingDriver::restore_tree_of(const OpenedPath& root) {
+  TreeRestoreReport r =
+      restore_tree(*backend_, root.fd.get(), root.resolved, tree_record_path(root.resolved),
+                   TreeRelabelOptions{});
+  if (!r.ok()) {
+    Error e = r.errors.front();
+    if (r.errors.size() > 1) e.message += " (and " + std::to_string(r.errors.size() - 1) + " more)";
+    return e;
+  }
+  return ok();
+}
 
 Result<std::unique_ptr<LabelingDriver>> LabelingDriver::create(
     std::unique_ptr<LabelBackend> backend, const StateDir* state, Config config) {
@@ -278,11 +318,14 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     const FileRecord& rec = files->at(it.opened.resolved);
     a.original = it.existed ? rec.original : it.current;
     a.shared = it.existed && rec.users.size() > 1;
-    if (it.current == it.res.label) {
+    bool tree = it.res.kind == ResourceKind::kFilesystem;
+    if (!tree && it.current == it.res.label) {
       out.push_back(std::move(a));
       continue;
     }
-    auto r = backend_->set_label(it.opened.fd.get(), it.opened.resolved, *it.res.label);
+    // A share is labelled as a whole tree, with its own record of originals.
+    auto r = tree ? label_tree(it.opened, *it.res.label)
+                  : backend_->set_label(it.opened.fd.get(), it.opened.resolved, *it.res.label);
     if (!r) {
       if (r.error().code == ErrorCode::kUnsupported) {
         warn(describe(it.res) + ": " + r.error().message + ": left as is");
@@ -296,7 +339,8 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       Error err = std::move(r).error().wrap(describe(it.res));
       for (auto k = changed.rbegin(); k != changed.rend(); ++k) {
         Item& undo = items[*k];
-        auto back = undo.current
+        auto back = undo.res.kind == ResourceKind::kFilesystem ? restore_tree_of(undo.opened)
+                    : undo.current
                         ? backend_->set_label(undo.opened.fd.get(), undo.opened.resolved,
                                               *undo.current)
                         : backend_->remove_label(undo.opened.fd.get(), undo.opened.resolved);
@@ -362,6 +406,21 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
       item.error = opened.error().message;
       report.errors.push_back(opened.error());
       rec.users.push_back(domain);  // keep the record: a later release retries
+      report.items.push_back(std::move(item));
+      continue;
+    }
+    if (rec.kind == kFilesystemKind) {
+      auto r = restore_tree_of(*opened);
+      if (!r) {
+        item.action = RestoreAction::kFailed;
+        item.error = r.error().message;
+        report.errors.push_back(r.error().wrap("restoring share '" + rec.path + "'"));
+        rec.users.push_back(domain);
+      } else {
+        item.action = RestoreAction::kRestored;
+        item.restored_to = rec.original;
+        files->erase(*p);
+      }
       report.items.push_back(std::move(item));
       continue;
     }

@@ -61,6 +61,10 @@ class LabelingDriver final : public SecurityDriver {
   RestoreReport restore(const std::string& domain, const std::vector<std::string>* only);
   // Resolved paths of planned resources that exist now.
   std::vector<std::string> resolve_paths(const std::vector<ResourceLabel>& resources);
+  // Filesystem shares: the whole tree, with a record of its own.
+  std::string tree_record_path(const std::string& resolved) const;
+  Result<void> label_tree(const OpenedPath& root, const std::string& label);
+  Result<void> restore_tree_of(const OpenedPath& root);
   void warn(std::string w) { warnings_.push_back(std::move(w)); }
   bool fatal() const { return backend_->mode() == EnforcingMode::kEnforcing; }
 

@@ -235,6 +235,10 @@ Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const st
   c.add(ResourceKind::kNvram, def.os.nvram, label.imagelabel, "nvram");
   for (const Chardev& ch : def.chardevs) c.add_chardev(ch);
   for (const Hostdev& h : def.hostdevs) c.add_hostdev(h);
+  // Passthrough shares: the whole tree, read-only ones as content.
+  for (const Filesystem& fs : def.filesystems)
+    c.add(ResourceKind::kFilesystem, fs.source_dir,
+          fs.readonly ? defaults.content_context : label.imagelabel, fs.target);
   for (const Tpm& t : def.tpms)
     if (t.backend == "passthrough") c.add(ResourceKind::kTpm, t.device_path, label.imagelabel, "tpm");
   for (const MemoryDevice& m : def.memory_devices)
@@ -252,6 +256,9 @@ Result<std::vector<ResourceLabel>> plan_device_resources(const DomainDef& /*def*
   for (const Disk& d : dev.disks) c.add_disk_chain(d);
   for (const Chardev& ch : dev.chardevs) c.add_chardev(ch);
   for (const Hostdev& h : dev.hostdevs) c.add_hostdev(h);
+  for (const Filesystem& fs : dev.filesystems)
+    c.add(ResourceKind::kFilesystem, fs.source_dir,
+          fs.readonly ? defaults.content_context : label.imagelabel, fs.target);
   return c.take();
 }
 

@@ -3,6 +3,7 @@
 // SecurityManager with the test driver: the lifecycle, remember/restore with
 // refcounts, conflicts, MCS uniqueness across threads and processes,
 // exhaustion, and recovery from the states a crash leaves behind.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -483,6 +484,33 @@ void test_saved_state_and_mount_options(void** st) {
   assert_string_equal(label_of(save)->c_str(), "system_u:object_r:virt_var_lib_t:s0");
 }
 
+void test_filesystem_share_tree(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string share = f.dir + "/share", victim = f.dir + "/victim";
+  assert_int_equal(mkdir(share.c_str(), 0755), 0);
+  assert_int_equal(mkdir((share + "/sub").c_str(), 0755), 0);
+  write_file(share + "/a");
+  write_file(share + "/sub/b");
+  write_file(victim);
+  set_label(share + "/a", "system_u:object_r:user_home_t:s0");
+  set_label(victim, "system_u:object_r:etc_t:s0");
+  assert_int_equal(symlink(victim.c_str(), (share + "/sub/link").c_str()), 0);
+  auto m = open(f);
+  auto p = m->prepare(domain("fs", "<filesystem type='mount' accessmode='passthrough'><source dir='" +
+                                       share + "'/><target dir='tag'/></filesystem>"));
+  if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
+  assert_true(p.ok());
+  for (const char* rel : {"", "/sub", "/a", "/sub/b"})
+    assert_string_equal(label_of(share + rel)->c_str(), p->label.imagelabel.c_str());
+  // The symlink planted in the share is neither followed nor labelled.
+  assert_string_equal(label_of(victim)->c_str(), "system_u:object_r:etc_t:s0");
+  auto r = m->release("fs");
+  assert_true(r.ok() && r->restore.ok());
+  assert_string_equal(label_of(share + "/a")->c_str(), "system_u:object_r:user_home_t:s0");
+  assert_false(label_of(share + "/sub/b").has_value());
+  assert_false(label_of(share).has_value());
+}
+
 }  // namespace
 
 int main() {
@@ -503,6 +531,7 @@ int main() {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_attach_detach, setup, teardown),
       cmocka_unit_test_setup_teardown(test_saved_state_and_mount_options, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_filesystem_share_tree, setup, teardown),
   };
   return cmocka_run_group_tests_name("manager", tests, nullptr, nullptr);
 }
