@@ -9,7 +9,7 @@
 //   if (!def) return fail(def.error());
 //   auto prepared = (*mgr)->prepare(*def);      // label + relabel every resource
 //   if (!prepared) return fail(prepared.error());
-//   auto pid = (*mgr)->launch(prepared->live, {"/usr/bin/qemu-system-x86_64", ...});
+//   auto pid = (*mgr)->launch(def->name, {"/usr/bin/qemu-system-x86_64", ...});
 //   ...                                          // VM runs as svirt_t:s0:cA,cB
 //   auto report = (*mgr)->release(def->name);   // every file back to its original
 //
@@ -88,6 +88,20 @@ struct SVIRT_EXPORT DomainStatus {
   DomainState state = DomainState::kPrepared;
 };
 
+// How launch() starts the VM process.
+struct SVIRT_EXPORT LaunchOptions {
+  // "K=V" entries added to the child's environment.
+  std::vector<std::string> extra_env;
+  // Open every disk image of the domain in the launcher (read-write, or
+  // read-only for <readonly/> disks and backing layers) and hand the
+  // descriptors to the VM process, so the confined process needs no open or
+  // search permission on image paths (QEMU: -add-fd / /dev/fdset). The child
+  // finds them as fds 3, 4, ... in declaration order, described by the
+  // environment variable SVIRT_FDS="3:rw:/path,4:ro:/path,..." (paths as
+  // written in the XML; ',' and '\\' in a path are escaped with '\\').
+  bool pass_fds = false;
+};
+
 struct SVIRT_EXPORT RecoveryReport {
   std::vector<std::string> released;    // domains whose files were restored
   std::vector<std::string> reserved;    // still running: label re-reserved
@@ -125,6 +139,8 @@ class SVIRT_EXPORT SecurityManager {
   // ("K=V") are added to the child's environment. Returns the child pid.
   Result<pid_t> launch(const std::string& name, const std::vector<std::string>& argv,
                        const std::vector<std::string>& extra_env = {});
+  Result<pid_t> launch(const std::string& name, const std::vector<std::string>& argv,
+                       const LaunchOptions& options);
   // For stacks that fork themselves: call in the child right before exec.
   Result<void> set_process_label(const DomainDef& live);
   // Records that `name` now runs as `pid` (launch() does this itself).

@@ -18,6 +18,7 @@
 
 #include "core/driver_factory.h"
 #include "core/fault.h"
+#include "core/safe_path.h"
 #include "svirt_build_config.h"
 #include "plan/planner.h"
 #include "state/state_dir.h"
@@ -331,11 +332,64 @@ struct ChildFailure {
 
 }  // namespace
 
+namespace {
+
+struct PassedFd {
+  internal::UniqueFd fd;
+  std::string spec;  // "N:rw:/path"
+};
+
+std::string escape_fd_path(const std::string& p) {
+  std::string out;
+  for (char c : p) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Opens the domain's disk layers for fd passing: through the vetted O_PATH
+// descriptor, so the path is resolved exactly once.
+Result<std::vector<PassedFd>> open_disks_for_passing(const DomainDef& live) {
+  std::vector<PassedFd> out;
+  internal::PathPolicy policy;
+  for (const Disk& d : live.disks) {
+    bool top = true;
+    for (const DiskSource* src = &d.source; src != nullptr; src = src->backing.get(), top = false) {
+      if (src->path.empty() || src->type == DiskType::kDir ||
+          (src->type != DiskType::kFile && src->type != DiskType::kBlock))
+        continue;
+      bool rw = top && !d.readonly;
+      auto opened = internal::open_resource(src->path, policy);
+      if (!opened) return std::move(opened).error().wrap("disk '" + d.target + "'");
+      int fd = ::open(internal::proc_fd_path(opened->fd.get()).c_str(),
+                      (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0)
+        return make_error(ErrorCode::kOperationFailed,
+                          "disk '" + d.target + "': cannot open '" + src->path + "'", errno);
+      int n = 3 + static_cast<int>(out.size());
+      out.push_back(PassedFd{internal::UniqueFd(fd), std::to_string(n) + (rw ? ":rw:" : ":ro:") +
+                                                         escape_fd_path(src->path)});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector<std::string>& argv,
+                                      const std::vector<std::string>& extra_env) {
+  LaunchOptions o;
+  o.extra_env = extra_env;
+  return launch(name, argv, o);
+}
+
 // The child waits until the parent has recorded its pid before it enters the
 // VM's label and execs: a VM process is never running without a record that
 // says so, whenever svirt is killed.
 Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector<std::string>& argv,
-                                      const std::vector<std::string>& extra_env) {
+                                      const LaunchOptions& options) {
+  std::vector<std::string> extra_env = options.extra_env;
   if (argv.empty()) return make_error(ErrorCode::kInvalidInput, "launch: empty command");
   DomainDef live;
   {
@@ -350,6 +404,16 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+
+  std::vector<PassedFd> passed;
+  if (options.pass_fds) {
+    auto fds = open_disks_for_passing(live);
+    if (!fds) return std::move(fds).error();
+    passed = std::move(*fds);
+    std::string spec = "SVIRT_FDS=";
+    for (size_t i = 0; i < passed.size(); ++i) spec += (i ? "," : "") + passed[i].spec;
+    extra_env.push_back(spec);
+  }
 
   int report[2], go[2];
   if (pipe2(report, O_CLOEXEC) != 0)
@@ -380,9 +444,25 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const std::string& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
-    if (!impl_->driver->set_process_label(live)) child_fail(report[1], 1, errno);
+    // Move passed descriptors to 3, 4, ... First out of the way (above every
+    // target slot), then into place, so none overwrites another.
+    int high = 3 + static_cast<int>(passed.size()) + 64;
+    int rep = report[1];
+    if (!passed.empty()) {
+      rep = fcntl(report[1], F_DUPFD_CLOEXEC, high);  // keep the report pipe out of the way too
+      if (rep < 0) child_fail(report[1], 1, errno);
+    }
+    std::vector<int> moved;
+    for (const PassedFd& p : passed) {
+      int fd = fcntl(p.fd.get(), F_DUPFD_CLOEXEC, high);
+      if (fd < 0) child_fail(rep, 1, errno);
+      moved.push_back(fd);
+    }
+    for (size_t i = 0; i < moved.size(); ++i)
+      if (dup2(moved[i], 3 + static_cast<int>(i)) < 0) child_fail(rep, 1, errno);
+    if (!impl_->driver->set_process_label(live)) child_fail(rep, 1, errno);
     execvp(args[0], args.data());
-    child_fail(report[1], 2, errno);
+    child_fail(rep, 2, errno);
   }
   close(report[1]);
   close(go[0]);

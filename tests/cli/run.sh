@@ -4,7 +4,7 @@
 # forwarding, and recovery after svirt itself dies.
 source "$(dirname "$0")/lib.sh"
 
-plan 34
+plan 35
 
 X=$WORK/xml
 B=$WORK/bin
@@ -347,3 +347,26 @@ for _ in 1 2 3 4 5 6 7 8; do
 done
 [ $lost = 0 ] && expect_same_snapshot "$orig" "$(snapshot "${FILES[@]}")"
 result $? "SIGTERM arriving as CMD starts is forwarded, every time ($lost of 8 lost)"
+
+# fd passing: the launcher opens the disks and hands them over as 3, 4, ...
+# described by SVIRT_FDS; the read-only cdrom comes read-only.
+cat > "$B/fdprobe" <<SH
+#!/bin/sh
+printf '%s\n' "\$SVIRT_FDS" > "$WORK/fds.env"
+readlink /proc/self/fd/3 /proc/self/fd/4 > "$WORK/fds.targets"
+echo via-fd >&3 || exit 10
+( echo nope >&4 ) 2>/dev/null && exit 11
+exit 0
+SH
+chmod +x "$B/fdprobe"
+new_state
+cp "$IMG/disk.img" "$WORK/disk.before"
+svt run --pass-fds "$X/vm.xml" -- "$B/fdprobe"
+expect_rc 0 &&
+  [ "$(cat "$WORK/fds.env")" = "3:rw:$IMG/disk.img,4:ro:$IMG/cd.iso" ] &&
+  [ "$(cat "$WORK/fds.targets")" = "$IMG/disk.img
+$IMG/cd.iso" ] &&
+  grep -q via-fd "$IMG/disk.img" &&
+  expect_same_snapshot "$orig" "$(snapshot "${FILES[@]}")"
+result $? "run --pass-fds: disks arrive as fds 3 (rw) and 4 (ro), described by SVIRT_FDS"
+cp "$WORK/disk.before" "$IMG/disk.img"

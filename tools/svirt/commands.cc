@@ -133,10 +133,17 @@ void forward_signal(int sig) {
 }
 
 CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
-  size_t sep = 0;
+  LaunchOptions launch;
+  size_t first = 0;
+  if (!args.empty() && args[0] == "--pass-fds") {
+    launch.pass_fds = true;
+    first = 1;
+  }
+  size_t sep = first;
   while (sep < args.size() && args[sep] != "--") ++sep;
-  if (sep != 1 || sep + 1 >= args.size()) return usage("run", "DOMAIN.xml -- CMD [ARGS...]");
-  std::vector<std::string> cmd(args.begin() + 2, args.end());
+  if (sep != first + 1 || sep + 1 >= args.size())
+    return usage("run", "[--pass-fds] DOMAIN.xml -- CMD [ARGS...]");
+  std::vector<std::string> cmd(args.begin() + static_cast<long>(sep) + 1, args.end());
   // Signals wait (blocked) until the VM's pid is known, then go to the VM:
   // none is lost in between, and svirt itself always gets to release.
   struct sigaction sa {};
@@ -150,7 +157,7 @@ CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
     sigaddset(&forwarded, sig);
   }
   sigprocmask(SIG_BLOCK, &forwarded, &previous);
-  auto def = load_domain(args[0]);
+  auto def = load_domain(args[first]);
   if (!def) return fail(def.error());
   auto m = open_manager(o);
   if (!m) return fail(m.error());
@@ -161,7 +168,7 @@ CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
 
   int status_code = 0;
   std::optional<Failure> launch_failure;
-  auto pid = (*m)->launch(def->name, cmd);
+  auto pid = (*m)->launch(def->name, cmd, launch);
   if (!pid) {
     const Error& e = pid.error();
     int code = e.code == ErrorCode::kNotFound && e.sys_errno == ENOENT ? 127
@@ -324,7 +331,7 @@ const std::vector<Command>& commands() {
       {"prepare", "DOMAIN.xml", "label the domain and its resources; print live XML",
        cmd_prepare},
       {"release", "NAME", "restore every resource and release the label", cmd_release},
-      {"run", "DOMAIN.xml -- CMD...", "prepare, run CMD under the VM label, release", cmd_run},
+      {"run", "[--pass-fds] DOMAIN.xml -- CMD...", "prepare, run CMD under the VM label, release", cmd_run},
       {"dominfo", "NAME", "security model, DOI and label of a domain", cmd_dominfo},
       {"list", "", "prepared and running domains", cmd_list},
       {"recover", "", "restore and release domains whose process is gone", cmd_recover},
