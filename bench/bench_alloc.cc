@@ -89,7 +89,7 @@ double per_op_us(Op op, double budget, uint64_t max_ops, uint64_t* ops_done) {
 
 void bench_fills(const Options& opts, Report& report) {
   const Fill fills[] = {{"0%", 0.0}, {"50%", 0.5}, {"99%", 0.99}, {"99.9%", 0.999}};
-  const double budget = opts.quick ? 0.15 : 0.6;
+  const double budget = opts.quick ? 0.15 : 0.4;
   const uint64_t max_ops = opts.quick ? 200000 : 1000000;
   std::vector<uint32_t> order = shuffled_pairs(42);
 
@@ -165,7 +165,7 @@ void bench_exhaustion(const Options& opts, Report& report) {
   // The loop that never ends on a full pool: give it a fixed time, then stop.
   DrawUntilFree base(11);
   for (uint32_t k : shuffled_pairs(42)) base.reserve(k);
-  const double give_up = opts.quick ? 0.1 : 1.0;
+  const double give_up = opts.quick ? 0.1 : 0.5;
   uint64_t draws = 0;
   double bstart = thread_cpu_seconds();
   bool found = false;
@@ -236,7 +236,7 @@ void bench_registry(const Options& opts, Report& report, const std::string& pare
   }
   // A slow disk makes each op cost many milliseconds: stop at a time cap.
   const int max_ops = opts.quick ? 40 : 150;
-  const double cap = opts.quick ? 3 : 6;
+  const double cap = opts.quick ? 3 : 4;
   // One warm-up: the first prepare creates the state files.
   (void)(*mgr)->prepare(*def);
   (void)(*mgr)->release("bench");

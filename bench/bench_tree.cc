@@ -4,6 +4,7 @@
 // write security.selinux even where SELinux is disabled) against `chcon -R -h`
 // and a raw single-thread nftw + lsetxattr loop, on the same tree of
 // 100 directories x 1000 files (x 200 with --quick).
+// The figures with targets are medians of two rounds (one with --quick).
 //
 // Each run is timed in wall time (the targets) and CPU time (user + system,
 // all threads; for chcon, the child's), which tells the cost of the work apart
@@ -190,7 +191,7 @@ std::string ms(double seconds) { return std::to_string(static_cast<long>(seconds
 
 void bench_tree(const Options& opts, Report& report) {
   const int dirs = 100, files = opts.quick ? 200 : 1000;
-  const int rounds = opts.quick ? 1 : 3;
+  const int rounds = opts.quick ? 1 : 2;
   const unsigned cores = std::thread::hardware_concurrency();
   const uint64_t entries = 1 + dirs + static_cast<uint64_t>(dirs) * files;
   progress("tree: building " + std::to_string(dirs) + " x " + std::to_string(files) + " in " +
@@ -250,9 +251,8 @@ void bench_tree(const Options& opts, Report& report) {
     return t;
   };
 
-  TreeRelabelOptions defaults, one_thread, no_held;
+  TreeRelabelOptions defaults, one_thread;
   one_thread.threads = 1;
-  no_held.max_held_fds = 0;
 
   // Every timed first run replaces one label by another on every entry. The
   // figures with targets are repeated; the ones for information run once.
@@ -277,8 +277,6 @@ void bench_tree(const Options& opts, Report& report) {
     progress("tree: variants");
     std::string before = xattr_label(root + "/d7/f3"), ours = label(60);
     runs["first_1t"].push_back(relabel(ours, one_thread, entries));
-    restore(before);
-    runs["first_no_held"].push_back(relabel(ours, no_held, entries));
     restore(before);
     runs["bare_fd"].push_back(timed([&] { bare_mechanism(root, label(40), cores, false); }));
     runs["bare_name"].push_back(timed([&] { bare_mechanism(root, label(50), cores, true); }));
@@ -357,9 +355,6 @@ void bench_tree(const Options& opts, Report& report) {
   report.add(add("tree chcon -R -h, " + size, "chcon", "", 0, ""));
   report.add(add("tree relabel_tree first run, 1 thread", "first_1t",
                  "relabel_tree first run, " + std::to_string(cores) + " threads", first_s, ""));
-  report.add(add("tree relabel_tree first run, no held fds", "first_no_held",
-                 "relabel_tree first run, descriptors held between passes", first_s,
-                 "every entry opened again in the second pass"));
   report.add(add("tree restore_tree, " + size, "restore", "chcon -R -h", chcon_s, ""));
   report.add(add("tree bare mechanism by fd (floor)", "bare_fd", "chcon -R -h", chcon_s,
                  "per entry: O_PATH openat, statx, getxattr + setxattr on /proc/self/fd/N, "

@@ -134,7 +134,7 @@ void bench_vm(const Options& opts, Report& report) {
 
   // A slow disk makes each op cost many milliseconds: stop at a time cap.
   const int max_ops = opts.quick ? 30 : 120;
-  const double cap = opts.quick ? 3 : 6;
+  const double cap = opts.quick ? 3 : 4;
   bool ok = true;
   double cpu0 = thread_cpu_seconds();
   Clock::time_point start = Clock::now();
