@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Python binding of libsvirt over its C API (svirt/svirt.h), using ctypes.
+
+    import svirt
+    mgr = svirt.Manager(driver="auto", state_dir="/var/lib/svirt")
+    vm = mgr.prepare("/etc/vms/web.xml")      # or the XML text itself
+    pid = mgr.launch(vm["name"], ["/usr/bin/qemu-system-x86_64", ...])
+    ...
+    mgr.release(vm["name"])
+
+Every failure raises svirt.Error, whose ``code`` is one of the ERR_*
+constants and whose ``message`` names the thing at fault and why.
+
+The library is libsvirt.so.0, found through the SVIRT_LIBRARY environment
+variable (a path) or else ctypes.util.find_library("svirt").
+
+A Manager may be shared between threads; its lifecycle calls serialize on
+the host-wide lock in the state directory.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+__all__ = ["Error", "Manager", "ERR_INVALID_INPUT", "ERR_OPERATION_FAILED",
+           "ERR_CONFLICT", "ERR_EXHAUSTED", "ERR_NOT_FOUND", "ERR_UNSUPPORTED"]
+
+# Values fixed by svirt/svirt.h.
+ERR_INVALID_INPUT = 1
+ERR_OPERATION_FAILED = 2
+ERR_CONFLICT = 3
+ERR_EXHAUSTED = 4
+ERR_NOT_FOUND = 5
+ERR_UNSUPPORTED = 6
+
+
+class Error(Exception):
+    """A failed svirt call: ``code`` (ERR_*) and a one-line ``message``."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Opaque(ctypes.Structure):
+    pass
+
+
+_P = ctypes.POINTER(_Opaque)
+_PP = ctypes.POINTER(_P)
+_STR_OUT = ctypes.POINTER(ctypes.c_void_p)  # char**: kept raw so svirt_free gets it back
+
+
+def _load():
+    path = os.environ.get("SVIRT_LIBRARY") or ctypes.util.find_library("svirt")
+    if not path:
+        raise OSError("libsvirt.so.0 not found: set SVIRT_LIBRARY to its path")
+    lib = ctypes.CDLL(path)
+    sigs = {
+        "svirt_manager_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p,
+                                              ctypes.c_char_p, _PP, _PP]),
+        "svirt_manager_free": (None, [_P]),
+        "svirt_domain_parse_file": (ctypes.c_int, [ctypes.c_char_p, _PP, _PP]),
+        "svirt_domain_parse_string": (ctypes.c_int, [ctypes.c_char_p, _PP, _PP]),
+        "svirt_domain_name": (ctypes.c_char_p, [_P]),
+        "svirt_domain_free": (None, [_P]),
+        "svirt_prepare": (ctypes.c_int, [_P, _P, _STR_OUT, _STR_OUT, _STR_OUT, _PP]),
+        "svirt_release": (ctypes.c_int, [_P, ctypes.c_char_p, _PP]),
+        "svirt_launch": (ctypes.c_int, [_P, ctypes.c_char_p,
+                                        ctypes.POINTER(ctypes.c_char_p),
+                                        ctypes.POINTER(ctypes.c_int), _PP]),
+        "svirt_set_process_label": (ctypes.c_int, [_P, _P, _PP]),
+        "svirt_dominfo": (ctypes.c_int, [_P, ctypes.c_char_p, _STR_OUT,
+                                         ctypes.POINTER(ctypes.c_int), _PP]),
+        "svirt_recover": (ctypes.c_int, [_P, _PP]),
+        "svirt_model": (ctypes.c_int, [_P, _STR_OUT, _STR_OUT]),
+        "svirt_error_message": (ctypes.c_char_p, [_P]),
+        "svirt_error_code": (ctypes.c_int, [_P]),
+        "svirt_error_free": (None, [_P]),
+        "svirt_free": (None, [ctypes.c_void_p]),
+    }
+    for name, (restype, argtypes) in sigs.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+_lib = None
+
+
+def _library():
+    global _lib
+    if _lib is None:
+        _lib = _load()
+    return _lib
+
+
+def _b(text):
+    return None if text is None else os.fsencode(text)
+
+
+def _check(rc, err):
+    """Raises the svirt_error in ``err`` (and frees it) when ``rc`` failed."""
+    if rc == 0:
+        return
+    lib = _library()
+    if err:
+        code = lib.svirt_error_code(err)
+        message = lib.svirt_error_message(err).decode("utf-8", "replace")
+        lib.svirt_error_free(err)
+    else:
+        code, message = ERR_OPERATION_FAILED, "svirt call failed without details"
+    raise Error(code, message)
+
+
+def _take(ptr):
+    """The C string at ``ptr`` (a c_void_p) as str, then svirt_free()s it."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8", "replace")
+    finally:
+        _library().svirt_free(ptr.value)
+
+
+class _Domain:
+    """A parsed domain; freed when the object is."""
+
+    def __init__(self, xml_path_or_string):
+        lib = _library()
+        self._ptr = _P()
+        err = _P()
+        text = xml_path_or_string
+        if text.lstrip().startswith("<"):
+            rc = lib.svirt_domain_parse_string(text.encode("utf-8"), ctypes.byref(self._ptr),
+                                               ctypes.byref(err))
+        else:
+            rc = lib.svirt_domain_parse_file(_b(text), ctypes.byref(self._ptr),
+                                             ctypes.byref(err))
+        _check(rc, err)
+
+    @property
+    def name(self):
+        return _library().svirt_domain_name(self._ptr).decode("utf-8")
+
+    def __del__(self):
+        if getattr(self, "_ptr", None):
+            _library().svirt_domain_free(self._ptr)
+            self._ptr = None
+
+
+class Manager:
+    """A security manager over one driver and one state directory.
+
+    driver: "selinux", "test", "none" or "auto"; config: key file or None
+    (/etc/svirt/svirt.conf when it exists); state_dir: where locks and records
+    live. Opening runs recovery.
+    """
+
+    def __init__(self, driver="auto", config=None, state_dir="/var/lib/svirt"):
+        lib = _library()
+        self._ptr = _P()
+        err = _P()
+        _check(lib.svirt_manager_open(_b(driver), _b(config), _b(state_dir),
+                                      ctypes.byref(self._ptr), ctypes.byref(err)), err)
+
+    def close(self):
+        """Frees the manager now; recorded domains stay recorded."""
+        if getattr(self, "_ptr", None):
+            _library().svirt_manager_free(self._ptr)
+            self._ptr = None
+
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _handle(self):
+        if not self._ptr:
+            raise Error(ERR_INVALID_INPUT, "svirt.Manager: used after close()")
+        return self._ptr
+
+    def prepare(self, xml_path_or_string):
+        """Labels the domain and its resources; returns dict(name, label,
+        imagelabel, live_xml). A string starting with '<' is the XML itself,
+        anything else a path to it."""
+        dom = _Domain(xml_path_or_string)
+        live, label, image = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+        err = _P()
+        rc = _library().svirt_prepare(self._handle(), dom._ptr, ctypes.byref(live),
+                                      ctypes.byref(label), ctypes.byref(image),
+                                      ctypes.byref(err))
+        _check(rc, err)
+        return {"name": dom.name, "label": _take(label), "imagelabel": _take(image),
+                "live_xml": _take(live)}
+
+    def release(self, name):
+        """Restores every resource of ``name`` and forgets the domain."""
+        err = _P()
+        _check(_library().svirt_release(self._handle(), _b(name), ctypes.byref(err)), err)
+
+    def launch(self, name, argv):
+        """Starts argv (argv[0] searched in PATH) under the domain's label;
+        returns the pid. The caller reaps the child (os.waitpid)."""
+        args = (ctypes.c_char_p * (len(argv) + 1))(*[_b(a) for a in argv], None)
+        pid = ctypes.c_int()
+        err = _P()
+        _check(_library().svirt_launch(self._handle(), _b(name), args, ctypes.byref(pid),
+                                       ctypes.byref(err)), err)
+        return pid.value
+
+    def set_process_label(self, live_xml):
+        """In a child the caller forked itself, right before exec: the next
+        program runs under the label in ``live_xml`` (from prepare())."""
+        dom = _Domain(live_xml)
+        err = _P()
+        _check(_library().svirt_set_process_label(self._handle(), dom._ptr,
+                                                  ctypes.byref(err)), err)
+
+    def dominfo(self, name):
+        """dict(label, enforcing): the label the domain's process runs under."""
+        label = ctypes.c_void_p()
+        enforcing = ctypes.c_int()
+        err = _P()
+        _check(_library().svirt_dominfo(self._handle(), _b(name), ctypes.byref(label),
+                                        ctypes.byref(enforcing), ctypes.byref(err)), err)
+        return {"label": _take(label), "enforcing": bool(enforcing.value)}
+
+    def recover(self):
+        """Releases domains whose process is gone; re-reserves running ones."""
+        err = _P()
+        _check(_library().svirt_recover(self._handle(), ctypes.byref(err)), err)
+
+    def model(self):
+        """dict(model, doi), as `virsh nodeinfo` prints them."""
+        model, doi = ctypes.c_void_p(), ctypes.c_void_p()
+        if _library().svirt_model(self._handle(), ctypes.byref(model), ctypes.byref(doi)) != 0:
+            raise Error(ERR_OPERATION_FAILED, "svirt_model failed")
+        return {"model": _take(model), "doi": _take(doi)}

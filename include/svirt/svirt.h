@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file svirt.h
+ * @brief The C API of libsvirt: sVirt labels for stacks written in C (or
+ * driving the library through an FFI, such as Python's ctypes).
+ *
+ * A thin, stable layer over svirt::SecurityManager (svirt/manager.h):
+ *
+ * @code
+ *   svirt_manager *mgr = NULL;
+ *   svirt_domain *dom = NULL;
+ *   svirt_error *err = NULL;
+ *   char *live = NULL, *label = NULL, *imagelabel = NULL;
+ *   if (svirt_manager_open("auto", NULL, "/var/lib/svirt", &mgr, &err) < 0 ||
+ *       svirt_domain_parse_file("vm1.xml", &dom, &err) < 0 ||
+ *       svirt_prepare(mgr, dom, &live, &label, &imagelabel, &err) < 0) {
+ *     fprintf(stderr, "%s\n", svirt_error_message(err));
+ *     ...
+ *   }
+ *   const char *const argv[] = {"/usr/bin/qemu-system-x86_64", "...", NULL};
+ *   pid_t pid;
+ *   svirt_launch(mgr, "vm1", argv, &pid, &err);
+ *   ...
+ *   svirt_release(mgr, "vm1", &err);
+ *   svirt_free(live); svirt_free(label); svirt_free(imagelabel);
+ *   svirt_domain_free(dom);
+ *   svirt_manager_free(mgr);
+ * @endcode
+ *
+ * Conventions every function keeps:
+ *  - Functions that can fail return 0 on success and -1 on failure. On
+ *    failure, when @p err is not NULL, *err receives a new svirt_error the
+ *    caller frees with svirt_error_free(); on success *err is left untouched.
+ *    Passing NULL for @p err is allowed: the details are then dropped.
+ *  - Out-parameters are written only on success. Strings handed out through
+ *    them are NUL-terminated, owned by the caller and freed with svirt_free().
+ *  - A NULL handle or NULL required argument is a failure with code
+ *    SVIRT_ERR_INVALID_INPUT, never a crash. Every *_free function accepts NULL.
+ *  - Nothing is printed or logged; nothing throws (C++ exceptions are caught
+ *    and reported as SVIRT_ERR_OPERATION_FAILED).
+ *
+ * Thread-safety: a svirt_manager may be used from several threads at once;
+ * lifecycle calls serialize on a host-wide lock in the state directory, which
+ * also serializes them with other processes using the same directory. A
+ * svirt_domain is an immutable value after parsing and may be shared between
+ * threads. A svirt_error belongs to the thread that received it.
+ */
+#ifndef SVIRT_SVIRT_H
+#define SVIRT_SVIRT_H
+
+#include <sys/types.h>
+
+#include "svirt/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A security manager: one driver and one state directory. Opaque. */
+typedef struct svirt_manager svirt_manager;
+/** A parsed, validated domain definition (libvirt domain XML). Opaque. */
+typedef struct svirt_domain svirt_domain;
+/** The reason a call failed: a code and one line of text. Opaque. */
+typedef struct svirt_error svirt_error;
+
+/**
+ * Error categories. The values are part of the ABI and never change;
+ * they follow svirt::ErrorCode.
+ */
+typedef enum svirt_errcode {
+  SVIRT_ERR_INVALID_INPUT = 1,    /**< malformed XML, argument or config */
+  SVIRT_ERR_OPERATION_FAILED = 2, /**< a system call or labeling step failed */
+  SVIRT_ERR_CONFLICT = 3,         /**< resource in use with another label, or name taken */
+  SVIRT_ERR_EXHAUSTED = 4,        /**< no free MCS category pair is left */
+  SVIRT_ERR_NOT_FOUND = 5,        /**< no such domain, file or record */
+  SVIRT_ERR_UNSUPPORTED = 6       /**< the host cannot do this */
+} svirt_errcode;
+
+/**
+ * Opens a security manager.
+ *
+ * @param driver      "selinux", "test", "none" or "auto" (selinux when SELinux
+ *                    is enabled, else none). NULL means "auto".
+ * @param config_file key file to read; NULL: /etc/svirt/svirt.conf when it
+ *                    exists, else built-in defaults.
+ * @param state_dir   directory holding the lock, the MCS registry and the
+ *                    per-domain and per-file records; created if missing.
+ *                    NULL means "/var/lib/svirt".
+ * @param out         receives the manager; free it with svirt_manager_free().
+ * @param err         receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure.
+ *
+ * Opening runs recovery: domains whose process is gone get their files'
+ * original labels back (see svirt_recover()).
+ */
+SVIRT_EXPORT int svirt_manager_open(const char *driver, const char *config_file,
+                                    const char *state_dir, svirt_manager **out,
+                                    svirt_error **err);
+
+/** Closes a manager. Recorded domains stay recorded. NULL is allowed. */
+SVIRT_EXPORT void svirt_manager_free(svirt_manager *mgr);
+
+/**
+ * Parses and validates a domain XML file.
+ *
+ * @param path file to read.
+ * @param out  receives the domain; free it with svirt_domain_free().
+ * @param err  receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure.
+ */
+SVIRT_EXPORT int svirt_domain_parse_file(const char *path, svirt_domain **out,
+                                         svirt_error **err);
+
+/**
+ * Parses and validates a domain XML document held in memory.
+ *
+ * @param xml NUL-terminated document.
+ * @param out receives the domain; free it with svirt_domain_free().
+ * @param err receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure.
+ */
+SVIRT_EXPORT int svirt_domain_parse_string(const char *xml, svirt_domain **out,
+                                           svirt_error **err);
+
+/**
+ * The domain's name, owned by @p dom and valid until svirt_domain_free();
+ * NULL when @p dom is NULL.
+ */
+SVIRT_EXPORT const char *svirt_domain_name(const svirt_domain *dom);
+
+/** Frees a domain. NULL is allowed. */
+SVIRT_EXPORT void svirt_domain_free(svirt_domain *dom);
+
+/**
+ * Labels a domain and every host resource it names, as one transaction, and
+ * records it in the state directory under its name.
+ *
+ * @param mgr            the manager.
+ * @param dom            the domain as the user wrote it.
+ * @param live_xml_out   receives the live domain XML (label and imagelabel
+ *                       filled in); may be NULL when not wanted. Keep it: it is
+ *                       what svirt_set_process_label() needs.
+ * @param label_out      receives the process label ("" for an unlabelled
+ *                       domain); may be NULL.
+ * @param imagelabel_out receives the image label ("" when nothing is
+ *                       relabelled); may be NULL.
+ * @param err            receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure. On failure nothing is left labelled;
+ *         a domain of the same name already recorded fails with
+ *         SVIRT_ERR_CONFLICT.
+ */
+SVIRT_EXPORT int svirt_prepare(svirt_manager *mgr, const svirt_domain *dom,
+                               char **live_xml_out, char **label_out,
+                               char **imagelabel_out, svirt_error **err);
+
+/**
+ * Gives every resource of the recorded domain @p name its original label back,
+ * returns the domain's label to the pool and forgets the domain.
+ *
+ * Restores everything it can; if any resource fails, the call fails with a
+ * summary of the failures and the domain stays recorded so a later release
+ * or recovery can retry.
+ *
+ * @return 0 on success, -1 on failure (SVIRT_ERR_NOT_FOUND for an unknown name).
+ */
+SVIRT_EXPORT int svirt_release(svirt_manager *mgr, const char *name, svirt_error **err);
+
+/**
+ * Forks, gives the child the domain's process label, executes argv[0]
+ * (searching PATH) and records the child's pid.
+ *
+ * @param mgr     the manager.
+ * @param name    a domain prepared with svirt_prepare().
+ * @param argv    NULL-terminated argument vector; argv[0] must not be NULL.
+ * @param pid_out receives the child's pid; may be NULL.
+ * @param err     receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure. The caller reaps the child.
+ */
+SVIRT_EXPORT int svirt_launch(svirt_manager *mgr, const char *name,
+                              const char *const argv[], pid_t *pid_out,
+                              svirt_error **err);
+
+/**
+ * For stacks that fork themselves: call in the child, right before exec, with
+ * the live domain (parsed from the live XML svirt_prepare() returned). The
+ * program executed next runs under the domain's process label.
+ *
+ * Takes no lock and allocates little; safe in a child forked from a
+ * single-threaded parent. After fork() in a multi-threaded parent only
+ * async-signal-safe functions are safe, which this is not.
+ *
+ * @return 0 on success, -1 on failure.
+ */
+SVIRT_EXPORT int svirt_set_process_label(svirt_manager *mgr, const svirt_domain *live_dom,
+                                         svirt_error **err);
+
+/**
+ * The label the domain's process runs under, as the host reports it
+ * (virsh dominfo's "Security label").
+ *
+ * @param mgr       the manager.
+ * @param name      a recorded domain.
+ * @param label     receives the label; may be NULL.
+ * @param enforcing receives 1 when the host enforces SELinux, 0 when it is
+ *                  permissive or disabled; may be NULL.
+ * @param err       receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure.
+ */
+SVIRT_EXPORT int svirt_dominfo(svirt_manager *mgr, const char *name, char **label,
+                               int *enforcing, svirt_error **err);
+
+/**
+ * Releases every recorded domain whose process is gone (or never started) and
+ * re-reserves the labels of those still running. svirt_manager_open() already
+ * does this; call it again after a crash of the stack's own daemon.
+ *
+ * @return 0 when every domain was handled, -1 on failure (the error
+ *         summarizes the first failure and how many there were).
+ */
+SVIRT_EXPORT int svirt_recover(svirt_manager *mgr, svirt_error **err);
+
+/**
+ * The node's security model, as `virsh nodeinfo` prints it.
+ *
+ * @param mgr   the manager.
+ * @param model receives the model name ("selinux", "none"); may be NULL.
+ * @param doi   receives the domain of interpretation ("0" for SELinux); may be NULL.
+ * @return 0 on success, -1 when @p mgr is NULL or memory runs out.
+ */
+SVIRT_EXPORT int svirt_model(svirt_manager *mgr, char **model, char **doi);
+
+/**
+ * The error's one line of text, naming the thing at fault and why. Owned by
+ * @p err and valid until svirt_error_free(); a static string when @p err is NULL.
+ */
+SVIRT_EXPORT const char *svirt_error_message(const svirt_error *err);
+
+/**
+ * The error's category, one of svirt_errcode (an int, so FFIs need no enum);
+ * SVIRT_ERR_OPERATION_FAILED when @p err is NULL.
+ */
+SVIRT_EXPORT int svirt_error_code(const svirt_error *err);
+
+/** Frees an error. NULL is allowed. */
+SVIRT_EXPORT void svirt_error_free(svirt_error *err);
+
+/** Frees a string returned by this API. NULL is allowed. */
+SVIRT_EXPORT void svirt_free(void *ptr);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SVIRT_SVIRT_H */

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The C API (svirt/svirt.h) over SecurityManager. Each entry point converts
+// its arguments, calls the C++ core and turns Result errors into svirt_error;
+// a C caller cannot catch C++ exceptions, so every entry point also catches
+// them (in practice std::bad_alloc) and reports them as errors.
+#include "svirt/svirt.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "svirt/domain.h"
+#include "svirt/manager.h"
+#include "svirt/result.h"
+
+struct svirt_manager {
+  std::unique_ptr<svirt::SecurityManager> mgr;
+};
+
+struct svirt_domain {
+  svirt::DomainDef def;
+};
+
+struct svirt_error {
+  int code;
+  std::string message;
+};
+
+namespace svirt::internal {
+namespace {
+
+// The C values are fixed by the header; the C++ enum may be reordered.
+int c_code(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidInput: return SVIRT_ERR_INVALID_INPUT;
+    case ErrorCode::kOperationFailed: return SVIRT_ERR_OPERATION_FAILED;
+    case ErrorCode::kConflict: return SVIRT_ERR_CONFLICT;
+    case ErrorCode::kExhausted: return SVIRT_ERR_EXHAUSTED;
+    case ErrorCode::kNotFound: return SVIRT_ERR_NOT_FOUND;
+    case ErrorCode::kUnsupported: return SVIRT_ERR_UNSUPPORTED;
+  }
+  return SVIRT_ERR_OPERATION_FAILED;
+}
+
+int fail(svirt_error** err, int code, std::string message) noexcept {
+  if (err != nullptr) {
+    try {
+      *err = new svirt_error{code, std::move(message)};
+    } catch (...) {
+      *err = nullptr;  // out of memory: the -1 still says it failed
+    }
+  }
+  return -1;
+}
+
+int fail(svirt_error** err, const Error& e) noexcept {
+  try {
+    return fail(err, c_code(e.code), e.message);
+  } catch (...) {
+    return fail(err, SVIRT_ERR_OPERATION_FAILED, {});
+  }
+}
+
+int fail_null(svirt_error** err, const char* function, const char* argument) noexcept {
+  try {
+    return fail(err, SVIRT_ERR_INVALID_INPUT,
+                std::string(function) + ": " + argument + " is NULL");
+  } catch (...) {
+    return fail(err, SVIRT_ERR_INVALID_INPUT, {});
+  }
+}
+
+int fail_exception(svirt_error** err) noexcept {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return fail(err, SVIRT_ERR_OPERATION_FAILED, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(err, SVIRT_ERR_OPERATION_FAILED, e.what());
+  } catch (...) {
+    return fail(err, SVIRT_ERR_OPERATION_FAILED, "unexpected internal error");
+  }
+}
+
+// malloc'd copy for svirt_free(); throws bad_alloc like the rest of the C++ side.
+char* dup(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+// Strings are built first and handed out together, so a failure part-way
+// leaves every out-parameter untouched (the header's promise).
+struct OutStrings {
+  std::vector<std::pair<char**, char*>> items;
+  void add(char** out, const std::string& value) {
+    if (out == nullptr) return;
+    items.reserve(items.size() + 1);
+    items.emplace_back(out, dup(value));
+  }
+  void commit() {
+    for (auto& [out, value] : items) *out = value;
+    items.clear();
+  }
+  ~OutStrings() {
+    for (auto& item : items) std::free(item.second);
+  }
+};
+
+int parse(Result<DomainDef> def, svirt_domain** out, svirt_error** err) {
+  if (!def) return fail(err, def.error());
+  *out = new svirt_domain{std::move(*def)};
+  return 0;
+}
+
+}  // namespace
+}  // namespace svirt::internal
+
+using namespace svirt::internal;  // NOLINT: the C entry points live outside any namespace
+
+extern "C" {
+
+int svirt_manager_open(const char* driver, const char* config_file, const char* state_dir,
+                       svirt_manager** out, svirt_error** err) {
+  if (out == nullptr) return fail_null(err, "svirt_manager_open", "out");
+  try {
+    svirt::ManagerOptions options;
+    if (driver != nullptr) options.driver = driver;
+    if (config_file != nullptr) options.config_file = config_file;
+    if (state_dir != nullptr) options.state_dir = state_dir;
+    auto m = svirt::SecurityManager::open(options);
+    if (!m) return fail(err, m.error());
+    *out = new svirt_manager{std::move(*m)};
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+void svirt_manager_free(svirt_manager* mgr) { delete mgr; }
+
+int svirt_domain_parse_file(const char* path, svirt_domain** out, svirt_error** err) {
+  if (path == nullptr) return fail_null(err, "svirt_domain_parse_file", "path");
+  if (out == nullptr) return fail_null(err, "svirt_domain_parse_file", "out");
+  try {
+    return parse(svirt::DomainDef::parse_file(path), out, err);
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_domain_parse_string(const char* xml, svirt_domain** out, svirt_error** err) {
+  if (xml == nullptr) return fail_null(err, "svirt_domain_parse_string", "xml");
+  if (out == nullptr) return fail_null(err, "svirt_domain_parse_string", "out");
+  try {
+    return parse(svirt::DomainDef::parse(xml), out, err);
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+const char* svirt_domain_name(const svirt_domain* dom) {
+  return dom == nullptr ? nullptr : dom->def.name.c_str();
+}
+
+void svirt_domain_free(svirt_domain* dom) { delete dom; }
+
+int svirt_prepare(svirt_manager* mgr, const svirt_domain* dom, char** live_xml_out,
+                  char** label_out, char** imagelabel_out, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_prepare", "mgr");
+  if (dom == nullptr) return fail_null(err, "svirt_prepare", "dom");
+  try {
+    auto p = mgr->mgr->prepare(dom->def);
+    if (!p) return fail(err, p.error());
+    OutStrings out;
+    out.add(live_xml_out, p->live.format(svirt::FormatMode::kLive));
+    out.add(label_out, p->label.label);
+    out.add(imagelabel_out, p->label.imagelabel);
+    out.commit();
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_release(svirt_manager* mgr, const char* name, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_release", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_release", "name");
+  try {
+    auto r = mgr->mgr->release(name);
+    if (!r) return fail(err, r.error());
+    if (!r->restore.ok()) return fail(err, r->restore.summary());
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_launch(svirt_manager* mgr, const char* name, const char* const argv[],
+                 pid_t* pid_out, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_launch", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_launch", "name");
+  if (argv == nullptr || argv[0] == nullptr) return fail_null(err, "svirt_launch", "argv[0]");
+  try {
+    std::vector<std::string> args;
+    for (const char* const* a = argv; *a != nullptr; ++a) args.emplace_back(*a);
+    auto pid = mgr->mgr->launch(name, args, std::vector<std::string>{});
+    if (!pid) return fail(err, pid.error());
+    if (pid_out != nullptr) *pid_out = *pid;
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_set_process_label(svirt_manager* mgr, const svirt_domain* live_dom, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_set_process_label", "mgr");
+  if (live_dom == nullptr) return fail_null(err, "svirt_set_process_label", "live_dom");
+  try {
+    auto r = mgr->mgr->set_process_label(live_dom->def);
+    if (!r) return fail(err, r.error());
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_dominfo(svirt_manager* mgr, const char* name, char** label, int* enforcing,
+                  svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_dominfo", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_dominfo", "name");
+  try {
+    auto l = mgr->mgr->process_label(name);
+    if (!l) return fail(err, l.error());
+    OutStrings out;
+    out.add(label, l->label);
+    out.commit();
+    if (enforcing != nullptr) *enforcing = l->mode == svirt::EnforcingMode::kEnforcing ? 1 : 0;
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_recover(svirt_manager* mgr, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_recover", "mgr");
+  try {
+    auto r = mgr->mgr->recover();
+    if (!r) return fail(err, r.error());
+    if (!r->errors.empty()) {
+      svirt::Error first = r->errors.front();
+      if (r->errors.size() > 1)
+        first.message += " (and " + std::to_string(r->errors.size() - 1) + " more)";
+      return fail(err, first);
+    }
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_model(svirt_manager* mgr, char** model, char** doi) {
+  if (mgr == nullptr) return -1;
+  try {
+    svirt::SecurityModel m = mgr->mgr->model();
+    OutStrings out;
+    out.add(model, m.model);
+    out.add(doi, m.doi);
+    out.commit();
+    return 0;
+  } catch (...) {
+    return -1;
+  }
+}
+
+const char* svirt_error_message(const svirt_error* err) {
+  return err == nullptr ? "no error information" : err->message.c_str();
+}
+
+int svirt_error_code(const svirt_error* err) {
+  return err == nullptr ? SVIRT_ERR_OPERATION_FAILED : err->code;
+}
+
+void svirt_error_free(svirt_error* err) { delete err; }
+
+void svirt_free(void* ptr) { std::free(ptr); }
+
+}  // extern "C"
