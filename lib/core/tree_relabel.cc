@@ -574,9 +574,15 @@ class Walker {
     check_label(w, fd.get(), &fd, n, std::move(rel));
   }
 
-  // Queues the entries of the directory behind `path_fd`. False on failure.
+  // Queues the entries of the directory behind `path_fd`. False when there is
+  // nothing more to do with it: it failed, or it vanished.
   bool read_dir(WorkerResult& w, int path_fd, const std::string& rel) {
     int fd = ::openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      // Removed since it was opened: nothing left to label.
+      ++w.stats.skipped;
+      return false;
+    }
     if (fd < 0) {
       fail(w, make_error(ErrorCode::kOperationFailed,
                          "cannot read directory '" + abs_path(root_path_, rel) + "'", errno));
