@@ -32,8 +32,9 @@ Result<SecurityContext> parse_named(const std::string& text, const char* what) {
 // Collects resources in declaration order; `label` nullopt means untouched.
 class Collector {
  public:
-  Collector(const std::string& model, const SecurityLabel& label, const HostDefaults& defaults)
-      : model_(model), label_(label), defaults_(defaults) {}
+  Collector(const std::string& model, const SecurityLabel& label, const HostDefaults& defaults,
+            const DeviceRoot& devices)
+      : model_(model), label_(label), defaults_(defaults), devices_(devices) {}
 
   void add(ResourceKind kind, const std::string& path, std::optional<std::string> label,
            std::string device) {
@@ -96,20 +97,34 @@ class Collector {
     std::optional<std::string> want = label_.imagelabel;
     if (o != nullptr && !o->relabel) want.reset();
     else if (o != nullptr && o->label) want = *o->label;
+    if (c.type == ChardevType::kPipe) {
+      // QEMU opens PATH.in and PATH.out when both exist.
+      for (const std::string& p : pipe_chardev_paths(c.path, devices_))
+        add(ResourceKind::kChardev, p, want, c.name());
+      return;
+    }
     add(ResourceKind::kChardev, c.path, want, c.name());
   }
 
-  void add_hostdev(const Hostdev& h) {
-    if (h.type == HostdevType::kUsb && h.usb_bus >= 0 && h.usb_device >= 0) {
-      char path[64];
-      std::snprintf(path, sizeof path, "/dev/bus/usb/%03d/%03d", h.usb_bus, h.usb_device);
-      std::string want = h.shareable ? defaults_.image_context
-                         : h.readonly ? defaults_.content_context
-                                      : label_.imagelabel;
-      add(ResourceKind::kHostdev, path, want, "hostdev");
+  Result<void> add_hostdev(const Hostdev& h) {
+    auto paths = hostdev_paths(h, devices_);
+    if (!paths) return std::move(paths).error();
+    for (const DevicePath& p : *paths) {
+      // The VFIO container node is every VFIO user's; the kernel checks the
+      // group nodes, which is where confinement happens.
+      if (p.path == "/dev/vfio/vfio") continue;
+      std::string want;
+      if (p.sharing == DevicePath::Sharing::kGroup || h.shareable) {
+        // An IOMMU group node may serve devices of several domains: no categories.
+        want = defaults_.image_context;
+      } else if (h.readonly) {
+        want = defaults_.content_context;
+      } else {
+        want = label_.imagelabel;
+      }
+      add(ResourceKind::kHostdev, p.path, want, "hostdev");
     }
-    // PCI (VFIO group), SCSI generic and mdev need the host's sysfs to find
-    // their device nodes; see the hostdev resolver.
+    return ok();
   }
 
   std::vector<ResourceLabel> take() { return std::move(out_); }
@@ -118,6 +133,7 @@ class Collector {
   const std::string& model_;
   const SecurityLabel& label_;
   const HostDefaults& defaults_;
+  const DeviceRoot& devices_;
   std::vector<ResourceLabel> out_;
 };
 
@@ -224,9 +240,10 @@ Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::st
 
 Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const std::string& model,
                                                   const SecurityLabel& label,
-                                                  const HostDefaults& defaults) {
+                                                  const HostDefaults& defaults,
+                                                  const DeviceRoot& devices) {
   if (label.type == LabelType::kNone || !label.relabel) return std::vector<ResourceLabel>{};
-  Collector c(model, label, defaults);
+  Collector c(model, label, defaults, devices);
   for (const Disk& d : def.disks) c.add_disk_chain(d);
   c.add(ResourceKind::kKernel, def.os.kernel, defaults.content_context, "kernel");
   c.add(ResourceKind::kInitrd, def.os.initrd, defaults.content_context, "initrd");
@@ -234,7 +251,7 @@ Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const st
   c.add(ResourceKind::kLoader, def.os.loader, defaults.content_context, "loader");
   c.add(ResourceKind::kNvram, def.os.nvram, label.imagelabel, "nvram");
   for (const Chardev& ch : def.chardevs) c.add_chardev(ch);
-  for (const Hostdev& h : def.hostdevs) c.add_hostdev(h);
+  for (const Hostdev& h : def.hostdevs) SVIRT_TRY(c.add_hostdev(h));
   // Passthrough shares: the whole tree, read-only ones as content.
   for (const Filesystem& fs : def.filesystems)
     c.add(ResourceKind::kFilesystem, fs.source_dir,
@@ -250,12 +267,13 @@ Result<std::vector<ResourceLabel>> plan_device_resources(const DomainDef& /*def*
                                                          const DeviceDef& dev,
                                                          const std::string& model,
                                                          const SecurityLabel& label,
-                                                         const HostDefaults& defaults) {
+                                                         const HostDefaults& defaults,
+                                                         const DeviceRoot& devices) {
   if (label.type == LabelType::kNone || !label.relabel) return std::vector<ResourceLabel>{};
-  Collector c(model, label, defaults);
+  Collector c(model, label, defaults, devices);
   for (const Disk& d : dev.disks) c.add_disk_chain(d);
   for (const Chardev& ch : dev.chardevs) c.add_chardev(ch);
-  for (const Hostdev& h : dev.hostdevs) c.add_hostdev(h);
+  for (const Hostdev& h : dev.hostdevs) SVIRT_TRY(c.add_hostdev(h));
   for (const Filesystem& fs : dev.filesystems)
     c.add(ResourceKind::kFilesystem, fs.source_dir,
           fs.readonly ? defaults.content_context : label.imagelabel, fs.target);

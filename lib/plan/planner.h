@@ -17,6 +17,7 @@
 #include "svirt/context.h"
 #include "svirt/domain.h"
 #include "svirt/label.h"
+#include "plan/device_paths.h"
 #include "svirt/result.h"
 
 namespace svirt::internal {
@@ -52,16 +53,21 @@ Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::st
 // Every host path of the domain and the label it gets under `label`.
 // Entries with no label are left untouched (per-source relabel='no').
 // Returns nothing at all when the domain does not relabel.
+//
+// The one thing the planner reads from the host is where host devices and
+// pipe chardevs live: sysfs under `devices` (tests point it at a fake tree).
 Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const std::string& model,
                                                   const SecurityLabel& label,
-                                                  const HostDefaults& defaults);
+                                                  const HostDefaults& defaults,
+                                                  const DeviceRoot& devices = {});
 
 // The same for the devices of one hotplug document.
 Result<std::vector<ResourceLabel>> plan_device_resources(const DomainDef& def,
                                                          const DeviceDef& dev,
                                                          const std::string& model,
                                                          const SecurityLabel& label,
-                                                         const HostDefaults& defaults);
+                                                         const HostDefaults& defaults,
+                                                         const DeviceRoot& devices = {});
 
 // The categories a label's range holds at its high level, or an empty set.
 CategorySet label_categories(const std::string& label);

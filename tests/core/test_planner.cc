@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -151,6 +153,48 @@ void test_dynamic_label_never_single_category(void**) {
   assert_true(ctx->range()->low == ctx->range()->high);
 }
 
+// Host devices found through a fake sysfs: a VFIO group node gets the image
+// context without categories (the group may serve several domains), the
+// container node is left alone, and a pipe chardev labels PATH.in and PATH.out.
+void test_devices_through_fake_sysfs(void**) {
+  char tmpl[] = "/tmp/svirt-plan-XXXXXX";
+  assert_non_null(mkdtemp(tmpl));
+  std::string root = tmpl;
+  std::string sh = "mkdir -p " + root + "/sys/bus/pci/devices/0000:06:12.5 " + root +
+                   "/sys/kernel/iommu_groups/7 " + root + "/dev/vfio " + root + "/run && ln -s " +
+                   "../../../kernel/iommu_groups/7 " + root +
+                   "/sys/bus/pci/devices/0000:06:12.5/iommu_group && touch " + root +
+                   "/dev/vfio/7 " + root + "/dev/vfio/vfio " + root + "/run/p.in " + root +
+                   "/run/p.out";
+  assert_int_equal(std::system(sh.c_str()), 0);
+  auto def = DomainDef::parse(
+      "<domain type='kvm'><name>dev</name><devices>"
+      "<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' bus='0x06' "
+      "slot='0x12' function='0x5'/></source></hostdev>"
+      "<channel type='pipe'><source path='/run/p'/><target type='virtio' name='x'/></channel>"
+      "</devices></domain>");
+  assert_true(def.ok());
+  Config config;
+  auto backend = make_test_backend("/nonexistent-state");
+  auto defaults = backend->defaults(config);
+  auto intent = plan_intent(*def, "selinux", *defaults, config);
+  SecurityLabel label = make_dynamic_label(*intent, "selinux", 5, 9);
+  auto res = plan_resources(*def, "selinux", label, *defaults, DeviceRoot{root});
+  if (!res) std::fprintf(stderr, "%s\n", res.error().message.c_str());
+  assert_true(res.ok());
+  std::string got;
+  for (const ResourceLabel& r : *res) got += r.path + " " + *r.label + "\n";
+  assert_string_equal(got.c_str(),
+                      "/run/p.in system_u:object_r:svirt_image_t:s0:c5,c9\n"
+                      "/run/p.out system_u:object_r:svirt_image_t:s0:c5,c9\n"
+                      "/dev/vfio/7 system_u:object_r:svirt_image_t:s0\n");
+  // The real host has no such device: a clear error, not a silent skip.
+  auto none = plan_resources(*def, "selinux", label, *defaults, DeviceRoot{root + "/nowhere"});
+  assert_false(none.ok());
+  assert_non_null(strstr(none.error().message.c_str(), "0000:06:12.5"));
+  assert_int_equal(std::system(("rm -rf " + root).c_str()), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -158,6 +202,7 @@ int main() {
       cmocka_unit_test(test_data_cases),
       cmocka_unit_test(test_pool_from_process_context),
       cmocka_unit_test(test_dynamic_label_never_single_category),
+      cmocka_unit_test(test_devices_through_fake_sysfs),
   };
   return cmocka_run_group_tests_name("planner", tests, nullptr, nullptr);
 }
