@@ -310,6 +310,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   // 4. Apply. On a fatal failure put back what this call changed, newest first.
   std::vector<AppliedLabel> out;
   std::vector<size_t> changed;
+  bool table_changed = false;
   for (size_t i = 0; i < items.size(); ++i) {
     Item& it = items[i];
     if (!it.res.label) continue;
@@ -329,7 +330,10 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     if (!r) {
       if (r.error().code == ErrorCode::kUnsupported) {
         warn(describe(it.res) + ": " + r.error().message + ": left as is");
-        if (!it.existed) files->erase(it.opened.resolved);
+        if (!it.existed) {
+          files->erase(it.opened.resolved);
+          table_changed = true;
+        }
         continue;
       }
       if (!fatal()) {
@@ -355,7 +359,9 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     changed.push_back(i);
     out.push_back(std::move(a));
   }
-  SVIRT_TRY(state_->save_files(*files));
+  // The intent record already says everything unless a file turned out not
+  // to hold labels: spare the second durable write otherwise.
+  if (table_changed) SVIRT_TRY(state_->save_files(*files));
   return out;
 }
 

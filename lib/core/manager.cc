@@ -38,7 +38,8 @@ const char* domain_state_name(DomainState s) noexcept {
   return "gone";
 }
 
-struct SecurityManager::Impl {
+// Hidden: a member of an exported class would otherwise be exported with it.
+struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
   ManagerOptions options;
   Config config;
   std::optional<StateDir> state;
@@ -250,24 +251,21 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
   out.live = def;
   SVIRT_TRY(drv.gen_label(out.live));
 
-  DomainRecord rec;
-  rec.name = def.name;
-  rec.state = "preparing";
-  rec.boot_id = internal::current_boot_id();
-  rec.live_xml = out.live.format(FormatMode::kLive);
-  if (auto w = impl_->state->write_domain(rec); !w) {
-    (void)drv.release_label(out.live);
-    return std::move(w).error();
-  }
+  // No record of the domain is written before its labels: should svirt die
+  // in between, the registry entry and the file records that name it are
+  // orphans, and recovery restores and frees exactly those.
   internal::fault_point("prepare:domain-recorded");
   auto applied = drv.set_all_labels(out.live);
   if (!applied) {
     (void)drv.release_label(out.live);
-    (void)impl_->state->remove_domain(def.name);
     (void)drv.take_warnings();
     return std::move(applied).error();
   }
   internal::fault_point("prepare:labels-applied");
+  DomainRecord rec;
+  rec.name = def.name;
+  rec.boot_id = internal::current_boot_id();
+  rec.live_xml = out.live.format(FormatMode::kLive);
   rec.state = "prepared";
   if (auto w = impl_->state->write_domain(rec); !w) {
     (void)drv.restore_all_labels(out.live);
