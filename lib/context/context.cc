@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "svirt/context.h"
 
+#include "core/quote.h"
+
 #include <utility>
 
 namespace svirt {
@@ -14,7 +16,7 @@ Error reason(std::string message) {
   return make_error(ErrorCode::kInvalidInput, std::move(message));
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+using internal::quoted;
 
 // Decimal number without sign or leading zeros (policy names are "c5", never
 // "c05"), at most `max`. Length is capped first so huge inputs cannot overflow.

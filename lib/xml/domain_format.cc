@@ -8,6 +8,9 @@
 #include "svirt/domain.h"
 #include "xml/domain_access.h"
 #include "xml/domain_skeleton.h"
+
+#include <cassert>
+#include <limits>
 #include "xml/seclabel_parse.h"
 #include "xml/xml_build.h"
 #include "xml/xml_doc.h"
@@ -91,7 +94,11 @@ void replace_seclabels(xmlNode* root, const std::vector<SecLabelDef>& labels, Fo
 std::string DomainDef::format(FormatMode mode) const {
   internal::XmlDocPtr doc;
   if (!original_xml_.empty()) {
-    Result<internal::XmlDocPtr> parsed = internal::parse_xml_document(original_xml_, "domain XML");
+    // Our own serialization of a vetted document: no size limit, and it
+    // must parse; falling back to the skeleton would silently drop elements.
+    Result<internal::XmlDocPtr> parsed = internal::parse_xml_document(
+        original_xml_, "domain XML", std::numeric_limits<std::size_t>::max());
+    assert(parsed.ok());
     if (parsed) doc = std::move(parsed).value();
   }
   // A definition built in code has no document: write what it models.

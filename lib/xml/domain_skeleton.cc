@@ -129,7 +129,8 @@ void add_disk(xmlNode* devices, const Disk& d) {
 void add_chardev(xmlNode* devices, const Chardev& c) {
   xmlNode* n = add_element(devices, chardev_role_name(c.role));
   set_attr(n, "type", chardev_type_name(c.type));
-  if (c.path.empty() && c.seclabels.empty()) return;
+  // A bind-mode unix socket without a path still needs <source mode="bind">.
+  if (c.path.empty() && c.seclabels.empty() && !(c.type == ChardevType::kUnix && c.bind)) return;
   xmlNode* source = add_element(n, "source");
   if (!c.path.empty()) set_attr(source, "path", c.path);
   if (c.type == ChardevType::kUnix) set_attr(source, "mode", c.bind ? "bind" : "connect");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "xml/xml_doc.h"
 
+#include <climits>
+
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
@@ -137,6 +139,23 @@ bool has_entity_nodes(xmlNode* top) {
   return false;
 }
 
+// libxml2 reports some errors (encoding conversion, I/O) through its generic
+// handler, which prints to stderr by default; a library must not print.
+// The handler is per thread, so a scoped swap is safe.
+class GenericErrorsSilenced {
+ public:
+  GenericErrorsSilenced() : old_(xmlGenericError), old_ctx_(xmlGenericErrorContext) {
+    xmlSetGenericErrorFunc(nullptr, ignore_message);
+  }
+  ~GenericErrorsSilenced() { xmlSetGenericErrorFunc(old_ctx_, old_); }
+  GenericErrorsSilenced(const GenericErrorsSilenced&) = delete;
+  GenericErrorsSilenced& operator=(const GenericErrorsSilenced&) = delete;
+
+ private:
+  xmlGenericErrorFunc old_;
+  void* old_ctx_;
+};
+
 std::string prefix(std::string_view what, int line) {
   std::string p(what);
   if (line > 0) p += " line " + std::to_string(line);
@@ -145,17 +164,22 @@ std::string prefix(std::string_view what, int line) {
 
 }  // namespace
 
-Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view what) {
-  if (text.size() > kMaxXmlBytes) {
+Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view what,
+                                     std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
     return make_error(ErrorCode::kInvalidInput,
                       std::string(what) + ": document is " + std::to_string(text.size()) +
-                          " bytes, more than the limit of " + std::to_string(kMaxXmlBytes));
+                          " bytes, more than the limit of " + std::to_string(max_bytes));
+  }
+  if (text.size() > static_cast<std::size_t>(INT_MAX)) {
+    return make_error(ErrorCode::kInvalidInput, std::string(what) + ": document too large");
   }
   if (text.empty()) {
     return make_error(ErrorCode::kInvalidInput, std::string(what) + ": document is empty");
   }
   static std::once_flag init_once;
   std::call_once(init_once, [] { xmlInitParser(); });
+  GenericErrorsSilenced quiet;
 
   std::unique_ptr<xmlParserCtxt, CtxtDeleter> ctxt(
       xmlCreateMemoryParserCtxt(text.data(), static_cast<int>(text.size())));
@@ -218,6 +242,7 @@ Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view wha
 }
 
 std::string serialize_xml_document(xmlDoc* doc) {
+  GenericErrorsSilenced quiet;
   std::string out;
   xmlBufferPtr buf = xmlBufferCreate();
   if (buf == nullptr) return out;

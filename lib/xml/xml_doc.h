@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "svirt/domain.h"
 #include "svirt/result.h"
 
 namespace svirt::internal {
@@ -23,7 +24,13 @@ using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 // DOCTYPE or an entity, references a non-predefined entity, is not well formed
 // or is larger than kMaxXmlBytes is refused with kInvalidInput. `what` names
 // the document in error messages, e.g. "domain XML". Nothing is printed.
-Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view what);
+//
+// `max_bytes` is the size limit for untrusted input; format() passes no
+// limit when it re-reads its own serialization of a document that was
+// already vetted (serializing can make a document larger: '>' becomes
+// "&gt;", indentation is added).
+Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view what,
+                                     std::size_t max_bytes = svirt::kMaxXmlBytes);
 
 // Writes `doc` indented, in UTF-8, without the XML declaration.
 std::string serialize_xml_document(xmlDoc* doc);

@@ -3,6 +3,8 @@
 // Small read helpers over libxml2 element trees.
 #pragma once
 
+#include "core/quote.h"
+
 #include <libxml/tree.h>
 
 #include <optional>
@@ -48,7 +50,5 @@ Result<bool> parse_yes_no(std::string_view text, std::string_view what);
 // Fails unless `path` is absolute; `what` names its owner.
 Result<void> require_absolute(std::string_view path, std::string_view what);
 
-// Quotes a value for an error message: 'value'.
-std::string quoted(std::string_view value);
 
 }  // namespace svirt::internal

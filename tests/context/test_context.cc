@@ -317,8 +317,11 @@ void test_context_malformed(void** /*state*/) {
     auto ctx = SecurityContext::parse(text);
     CHECK_ROW(!ctx.ok(), text);
     CHECK_ROW(ctx.error().code == ErrorCode::kInvalidInput, text);
-    // Errors quote the whole input.
-    CHECK_ROW(ctx.error().message.find("invalid context '" + std::string(text) + "'") == 0, text);
+    // Errors quote the whole input, control characters escaped: one line.
+    std::string shown;
+    for (const char* c = text; *c != '\0'; ++c) shown += *c == '\n' ? std::string("\\x0a") : std::string(1, *c);
+    CHECK_ROW(ctx.error().message.find("invalid context '" + shown + "'") == 0, text);
+    CHECK_ROW(ctx.error().message.find('\n') == std::string::npos, text);
   }
 }
 
