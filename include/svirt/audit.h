@@ -67,10 +67,12 @@
 // oracle is safe to use from several threads: libsepol's service functions
 // keep one process-global policy and SID table, so every oracle from
 // open_policy() serializes all its libsepol use behind one process-wide
-// mutex, and an oracle finding another oracle's policy loaded reloads its own
-// (correct, but slow: prefer one oracle at a time). It also turns libsepol's
-// own stderr messages off (sepol_debug(0)), which other libsepol users in the
-// same process will notice.
+// mutex. Oracles over the same policy bytes share one load; an oracle that
+// finds a different policy loaded reloads its own (correct, but slow, and
+// libsepol does not free all of the policy it replaces: prefer one policy per
+// process). Do not use libsepol's service functions elsewhere in a process
+// that uses this oracle. It also turns libsepol's own stderr messages off
+// (sepol_debug(0)).
 #pragma once
 
 #include <cstddef>

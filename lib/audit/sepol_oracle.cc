@@ -6,10 +6,12 @@
 //
 // Those functions work on ONE process-global policy and SID table, which
 // sepol_set_policydb_from_file() replaces. Hence: every libsepol call here
-// runs under one process-wide mutex; the global remembers which oracle's
-// policy it holds; an oracle that finds another one's policy loaded reloads
-// its own from the bytes it kept, and forgets its SIDs (they belonged to the
-// replaced table).
+// runs under one process-wide mutex; the global remembers which policy bytes
+// it holds and counts loads; an oracle that finds other bytes loaded reloads
+// its own, and one that finds a load happened since it made its SIDs forgets
+// them (they belonged to the replaced table). Oracles over the same bytes
+// share one load: libsepol does not free everything a replaced policy held,
+// so reloads are kept to the ones that change the policy.
 //
 // A libsepol decision costs tens of microseconds (the constraint list is
 // evaluated each time), so answers are shared between context pairs that
@@ -17,6 +19,7 @@
 // dominance, equality and incomparability, type enforcement and RBAC do not
 // look at levels, so no rule can tell such pairs apart. For MCS labels this
 // turns "every domain x every domain's labels" into a handful of questions.
+#include <endian.h>
 #include <fcntl.h>
 #include <sepol/policydb/policydb.h>
 #include <sepol/policydb/services.h>
@@ -27,6 +30,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -38,8 +43,10 @@ namespace svirt {
 namespace {
 
 std::mutex g_sepol_mutex;
-uint64_t g_loaded_oracle = 0;  // id of the oracle whose policy libsepol holds; guarded
-uint64_t g_next_oracle = 1;    // guarded
+// Guarded by g_sepol_mutex: the policy libsepol holds and how many loads
+// there were (SIDs are valid within one load only).
+std::shared_ptr<const std::string> g_loaded_image;
+uint64_t g_loads = 0;
 
 // What a decision can depend on in one context: everything but the names of
 // its categories.
@@ -94,18 +101,20 @@ Result<std::string> read_policy(const std::string& path) {
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
-  if (data.empty())
-    return make_error(ErrorCode::kOperationFailed, "policy '" + path + "': empty file");
+  // Checked before libsepol sees it: a failed load has already thrown away
+  // the policy loaded before (and libsepol leaks part of it).
+  uint32_t magic = 0;
+  if (data.size() >= sizeof magic) std::memcpy(&magic, data.data(), sizeof magic);
+  if (le32toh(magic) != POLICYDB_MAGIC)
+    return make_error(ErrorCode::kOperationFailed,
+                      "policy '" + path + "': not a compiled SELinux policy");
   return data;
 }
 
 class SepolOracle final : public PolicyOracle {
  public:
   SepolOracle(std::string file, std::string image)
-      : file_(std::move(file)), image_(std::move(image)) {
-    std::lock_guard<std::mutex> hold(g_sepol_mutex);
-    id_ = g_next_oracle++;
-  }
+      : file_(std::move(file)), image_(std::make_shared<const std::string>(std::move(image))) {}
 
   std::string description() const override { return file_; }
 
@@ -191,21 +200,29 @@ class SepolOracle final : public PolicyOracle {
 
  private:
   Result<void> load_locked() {
-    if (g_loaded_oracle == id_) return ok();
-    sids_.clear();
-    shapes_.clear();
-    classes_.clear();
-    g_loaded_oracle = 0;
-    sepol_debug(0);  // the library must not print; errors come back as Results
-    FILE* f = fmemopen(image_.data(), image_.size(), "r");
-    if (f == nullptr)
-      return make_error(ErrorCode::kOperationFailed, "policy '" + file_ + "'", errno);
-    int rc = sepol_set_policydb_from_file(f);
-    std::fclose(f);
-    if (rc != 0)
-      return make_error(ErrorCode::kOperationFailed,
-                        "policy '" + file_ + "': not a compiled policy libsepol can read");
-    g_loaded_oracle = id_;
+    bool same =
+        g_loaded_image != nullptr && (g_loaded_image == image_ || *g_loaded_image == *image_);
+    if (!same) {
+      g_loaded_image.reset();
+      ++g_loads;
+      sepol_debug(0);  // the library must not print; errors come back as Results
+      // "r" never writes through the buffer.
+      FILE* f = fmemopen(const_cast<char*>(image_->data()), image_->size(), "r");
+      if (f == nullptr)
+        return make_error(ErrorCode::kOperationFailed, "policy '" + file_ + "'", errno);
+      int rc = sepol_set_policydb_from_file(f);
+      std::fclose(f);
+      if (rc != 0)
+        return make_error(ErrorCode::kOperationFailed,
+                          "policy '" + file_ + "': not a compiled policy libsepol can read");
+      g_loaded_image = image_;
+    }
+    if (sids_load_ != g_loads) {
+      sids_.clear();
+      shapes_.clear();
+      classes_.clear();
+      sids_load_ = g_loads;
+    }
     return ok();
   }
 
@@ -253,7 +270,7 @@ class SepolOracle final : public PolicyOracle {
       sepol_policydb_free(db);
       return;
     }
-    sepol_policy_file_set_mem(pf, image_.data(), image_.size());
+    sepol_policy_file_set_mem(pf, const_cast<char*>(image_->data()), image_->size());
     if (sepol_policydb_read(db, pf) == 0) {
       const policydb_t& p = db->p;
       for (uint32_t i = 0; i < p.p_types.nprim; ++i) {
@@ -279,8 +296,9 @@ class SepolOracle final : public PolicyOracle {
   }
 
   std::string file_;
-  std::string image_;  // the policy as read at open: reloads see the same policy
-  uint64_t id_ = 0;
+  // The policy as read at open: reloads see the same policy.
+  std::shared_ptr<const std::string> image_;
+  uint64_t sids_load_ = 0;  // the load sids_, shapes_ and classes_ belong to
   std::unordered_map<std::string, sepol_security_id_t> sids_;
   std::unordered_map<std::string, Shape> shapes_;  // of the contexts in sids_
   std::unordered_map<std::string, ClassInfo> classes_;
