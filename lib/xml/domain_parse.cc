@@ -157,7 +157,15 @@ Result<DomainDef> DomainDef::parse(std::string_view xml) {
   if (!doc) return doc.error();
   DomainDef def;
   SVIRT_TRY(parse_domain(xmlDocGetRootElement(doc->get()), &def));
-  DomainDefAccess::set_original_xml(def, internal::serialize_xml_document(doc->get()));
+  std::string normalized = internal::serialize_xml_document(doc->get());
+  // Whatever svirt accepts it must be able to hand back and read again:
+  // indentation can make a deeply nested document grow past the limit.
+  if (normalized.size() > kMaxXmlBytes)
+    return make_error(ErrorCode::kInvalidInput,
+                      "domain XML: document is " + std::to_string(normalized.size()) +
+                          " bytes once formatted, more than the limit of " +
+                          std::to_string(kMaxXmlBytes));
+  DomainDefAccess::set_original_xml(def, std::move(normalized));
   return def;
 }
 
