@@ -82,6 +82,18 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
     return def;
   }
 
+  // Runs `verb` on the live definition of a recorded domain, holding the locks.
+  template <typename T, typename Verb>
+  Result<T> with_live(const std::string& name, Verb verb) {
+    auto held = lock();
+    if (!held) return std::move(held).error();
+    auto rec = need_record(name);
+    if (!rec) return std::move(rec).error();
+    auto live = live_of(*rec);
+    if (!live) return std::move(live).error();
+    return Result<T>(verb(*live));
+  }
+
   // Restores and releases one recorded domain; drops its record only when
   // every file came back.
   Result<ReleaseReport> release_locked(const DomainRecord& rec) {
@@ -552,45 +564,26 @@ Result<RecoveryReport> SecurityManager::recover() {
 
 Result<std::vector<AppliedLabel>> SecurityManager::attach(const std::string& name,
                                                           const DeviceDef& dev) {
-  auto held = impl_->lock();
-  if (!held) return std::move(held).error();
-  auto rec = impl_->need_record(name);
-  if (!rec) return std::move(rec).error();
-  auto live = impl_->live_of(*rec);
-  if (!live) return std::move(live).error();
-  return impl_->driver->set_device_labels(*live, dev);
+  return impl_->with_live<std::vector<AppliedLabel>>(
+      name, [&](const DomainDef& live) { return impl_->driver->set_device_labels(live, dev); });
 }
 
 Result<RestoreReport> SecurityManager::detach(const std::string& name, const DeviceDef& dev) {
-  auto held = impl_->lock();
-  if (!held) return std::move(held).error();
-  auto rec = impl_->need_record(name);
-  if (!rec) return std::move(rec).error();
-  auto live = impl_->live_of(*rec);
-  if (!live) return std::move(live).error();
-  return impl_->driver->restore_device_labels(*live, dev);
+  return impl_->with_live<RestoreReport>(
+      name, [&](const DomainDef& live) { return impl_->driver->restore_device_labels(live, dev); });
 }
 
 Result<AppliedLabel> SecurityManager::set_saved_state_label(const std::string& name,
                                                             const std::string& path) {
-  auto held = impl_->lock();
-  if (!held) return std::move(held).error();
-  auto rec = impl_->need_record(name);
-  if (!rec) return std::move(rec).error();
-  auto live = impl_->live_of(*rec);
-  if (!live) return std::move(live).error();
-  return impl_->driver->set_saved_state_label(*live, path);
+  return impl_->with_live<AppliedLabel>(
+      name, [&](const DomainDef& live) { return impl_->driver->set_saved_state_label(live, path); });
 }
 
 Result<RestoreReport> SecurityManager::restore_saved_state_label(const std::string& name,
                                                                  const std::string& path) {
-  auto held = impl_->lock();
-  if (!held) return std::move(held).error();
-  auto rec = impl_->need_record(name);
-  if (!rec) return std::move(rec).error();
-  auto live = impl_->live_of(*rec);
-  if (!live) return std::move(live).error();
-  return impl_->driver->restore_saved_state_label(*live, path);
+  return impl_->with_live<RestoreReport>(name, [&](const DomainDef& live) {
+    return impl_->driver->restore_saved_state_label(live, path);
+  });
 }
 
 Result<std::string> SecurityManager::mount_options(const std::string& name) {
