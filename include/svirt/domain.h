@@ -15,7 +15,8 @@
 //
 // Hostile input: no DTD is loaded, no entity is expanded or fetched, no network
 // access happens; a document with a DTD internal subset or entity declaration
-// is refused, as is one over kMaxXmlBytes.
+// is refused, as is one over kMaxXmlBytes as written or once formatted (so
+// whatever format() returns parses again).
 //
 // Thread-safety: DomainDef is a value; parse functions are reentrant.
 #pragma once
