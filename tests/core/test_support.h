@@ -13,25 +13,12 @@
 #include <optional>
 #include <string>
 
+#include "../common/xattr_dir.h"
+
 namespace svirt::testing {
 
 // A temp dir where user xattrs work, or "" (callers then skip with 77).
-inline std::string make_xattr_tmpdir() {
-  const char* bases[] = {getenv("SVIRT_BUILD_ROOT"), "/var/tmp", "/tmp"};
-  for (const char* base : bases) {
-    if (base == nullptr) continue;
-    std::string tmpl = std::string(base) + "/svirt-test-XXXXXX";
-    char* d = mkdtemp(tmpl.data());
-    if (d == nullptr) continue;
-    std::string probe = tmpl + "/probe";
-    { std::ofstream(probe) << "x"; }
-    bool ok = setxattr(probe.c_str(), "user.svirt.probe", "1", 1, 0) == 0;
-    unlink(probe.c_str());
-    if (ok) return tmpl;
-    rmdir(tmpl.c_str());
-  }
-  return {};
-}
+inline std::string make_xattr_tmpdir() { return make_xattr_dir("core"); }
 
 inline std::optional<std::string> label_of(const std::string& path) {
   char buf[512];
@@ -48,9 +35,5 @@ inline void write_file(const std::string& path, const std::string& content = "da
   std::ofstream(path) << content;
 }
 
-inline void remove_tree(const std::string& dir) {
-  std::string cmd = "rm -rf '" + dir + "'";
-  if (std::system(cmd.c_str()) != 0) std::perror("rm -rf");
-}
 
 }  // namespace svirt::testing

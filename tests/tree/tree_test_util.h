@@ -15,48 +15,17 @@
 #include <optional>
 #include <string>
 
+#include "../common/xattr_dir.h"
+
 namespace tree_test {
 
-// Meson counts this exit status as a skipped test.
-constexpr int kSkip = 77;
+using svirt::testing::kSkip;
+using svirt::testing::real;
+using svirt::testing::remove_tree;
+using svirt::testing::supports_user_xattr;
 constexpr const char* kXattr = "user.svirt.label";
 
-inline std::string real(const std::string& path) {
-  std::unique_ptr<char, decltype(&free)> r(realpath(path.c_str(), nullptr), &free);
-  return r ? std::string(r.get()) : path;
-}
-
-inline void remove_tree(const std::string& dir) {
-  if (dir.empty()) return;
-  nftw(
-      dir.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return remove(p); },
-      16, FTW_DEPTH | FTW_PHYS);
-}
-
-inline bool supports_user_xattr(const std::string& dir) {
-  std::string probe = dir + "/xattr-probe";
-  int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return false;
-  close(fd);
-  bool ok = setxattr(probe.c_str(), "user.svirt.probe", "1", 1, 0) == 0;
-  unlink(probe.c_str());
-  return ok;
-}
-
-// A fresh canonical directory on a filesystem with user xattrs (the test
-// backend keeps labels there), or "" when none of the candidates has them.
-inline std::string make_xattr_dir() {
-  const char* tmp = getenv("TMPDIR");
-  const char* build = getenv("SVIRT_BUILD_ROOT");
-  for (const char* parent : {tmp, "/var/tmp", build}) {
-    if (parent == nullptr) continue;
-    std::string tmpl = std::string(parent) + "/svirt-tree-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) continue;
-    if (supports_user_xattr(tmpl)) return real(tmpl);
-    remove_tree(tmpl);
-  }
-  return {};
-}
+inline std::string make_xattr_dir() { return svirt::testing::make_xattr_dir("tree"); }
 
 inline bool make_file(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
