@@ -511,6 +511,48 @@ void test_filesystem_share_tree(void** st) {
   assert_false(label_of(share).has_value());
 }
 
+// Two recorded domains still running under the same pair (state edited
+// behind svirt's back): recovery keeps the first and reports the second.
+void test_recovery_reports_shared_live_label(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto m = open(f);
+  assert_true(m->prepare(domain("first", "")).ok());
+  assert_true(m->prepare(domain("second", "")).ok());
+  pid_t a = fork();
+  if (a == 0) {
+    pause();
+    _exit(0);
+  }
+  pid_t b = fork();
+  if (b == 0) {
+    pause();
+    _exit(0);
+  }
+  assert_true(m->mark_running("first", a).ok());
+  assert_true(m->mark_running("second", b).ok());
+  auto sd = internal::StateDir::open(f.state);
+  auto one = sd->read_domain("first");
+  auto two = sd->read_domain("second");
+  // Give "second" the live XML of "first", label and all.
+  std::string xml = (*one)->live_xml;
+  size_t at = xml.find("<name>first</name>");
+  xml.replace(at, 18, "<name>second</name>");
+  (*two)->live_xml = xml;
+  assert_true(sd->write_domain(**two).ok());
+  auto r = m->recover();
+  assert_true(r.ok());
+  assert_int_equal(r->reserved.size(), 1);
+  assert_string_equal(r->reserved[0].c_str(), "first");
+  assert_int_equal(r->errors.size(), 1);
+  assert_non_null(strstr(r->errors[0].message.c_str(), "share a label"));
+  assert_non_null(strstr(r->errors[0].message.c_str(), "second"));
+  kill(a, SIGKILL);
+  kill(b, SIGKILL);
+  int status;
+  waitpid(a, &status, 0);
+  waitpid(b, &status, 0);
+}
+
 }  // namespace
 
 int main() {
@@ -532,6 +574,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_attach_detach, setup, teardown),
       cmocka_unit_test_setup_teardown(test_saved_state_and_mount_options, setup, teardown),
       cmocka_unit_test_setup_teardown(test_filesystem_share_tree, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_recovery_reports_shared_live_label, setup, teardown),
   };
   return cmocka_run_group_tests_name("manager", tests, nullptr, nullptr);
 }
