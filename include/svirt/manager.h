@@ -168,6 +168,12 @@ class SVIRT_EXPORT SecurityManager {
   Result<RestoreReport> restore_saved_state_label(const std::string& name,
                                                   const std::string& path);
 
+  // Sockets the calling thread creates until clear_socket_label() (a
+  // monitor or chardev listener the stack opens for the VM) carry the
+  // domain's label, so only that VM's process can use them.
+  Result<void> set_socket_label(const std::string& name);
+  Result<void> clear_socket_label(const std::string& name);
+
   // The mount option that gives a dedicated filesystem for the domain's
   // shares its image label without relabelling anything, e.g.
   // context="system_u:object_r:svirt_image_t:s0:c1,c2"; "" when the domain

@@ -586,6 +586,24 @@ Result<RestoreReport> SecurityManager::restore_saved_state_label(const std::stri
   });
 }
 
+Result<void> SecurityManager::set_socket_label(const std::string& name) {
+  auto r = impl_->with_live<bool>(name, [&](const DomainDef& live) -> Result<bool> {
+    SVIRT_TRY(impl_->driver->set_socket_label(live));
+    return true;
+  });
+  if (!r) return std::move(r).error();
+  return ok();
+}
+
+Result<void> SecurityManager::clear_socket_label(const std::string& name) {
+  auto r = impl_->with_live<bool>(name, [&](const DomainDef& live) -> Result<bool> {
+    SVIRT_TRY(impl_->driver->clear_socket_label(live));
+    return true;
+  });
+  if (!r) return std::move(r).error();
+  return ok();
+}
+
 Result<std::string> SecurityManager::mount_options(const std::string& name) {
   auto live = live_definition(name);
   if (!live) return std::move(live).error();

@@ -22,6 +22,7 @@
 
 #include "state/state_dir.h"
 #include "svirt/manager.h"
+#include "svirt/test_backend.h"
 #include "test_support.h"
 
 #include <setjmp.h>
@@ -553,6 +554,23 @@ void test_recovery_reports_shared_live_label(void** st) {
   waitpid(b, &status, 0);
 }
 
+void test_socket_labels(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto m = open(f);
+  auto p = m->prepare(domain("sock", ""));
+  assert_true(p.ok());
+  auto* rec = test_backend_recorder(m->backend());
+  assert_non_null(rec);
+  rec->clear();
+  assert_true(m->set_socket_label("sock").ok());
+  assert_true(m->clear_socket_label("sock").ok());
+  auto calls = rec->calls();
+  assert_int_equal(calls.size(), 2);
+  assert_string_equal(calls[0].c_str(), ("set_socket_label " + p->label.label).c_str());
+  assert_string_equal(calls[1].c_str(), "clear_socket_label");
+  assert_false(m->set_socket_label("nobody").ok());
+}
+
 }  // namespace
 
 int main() {
@@ -575,6 +593,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_saved_state_and_mount_options, setup, teardown),
       cmocka_unit_test_setup_teardown(test_filesystem_share_tree, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recovery_reports_shared_live_label, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_socket_labels, setup, teardown),
   };
   return cmocka_run_group_tests_name("manager", tests, nullptr, nullptr);
 }
