@@ -64,4 +64,13 @@ for prog in consumer-cxx consumer-c; do
   LD_LIBRARY_PATH="$lib" ldd "$tmp/$prog" | grep -q "$lib/libsvirt.so.0" ||
     fail "$prog does not resolve libsvirt.so.0 from the staged tree"
 done
+# The Python binding is installed and drives the staged library.
+pymod=$(find "$root" -name svirt.py -path '*-packages/*' | head -n 1)
+[ -n "$pymod" ] || fail "Python binding svirt.py not installed"
+out=$(PYTHONPATH=$(dirname "$pymod") SVIRT_LIBRARY="$lib/libsvirt.so.0" python3 -c '
+import sys, svirt
+m = svirt.Manager(driver="none", state_dir=sys.argv[1]).model()
+print("model=%s doi=%s" % (m["model"], m["doi"]))' "$tmp/state-python") ||
+  fail "installed Python binding failed: $out"
+[ "$out" = "model=none doi=0" ] || fail "installed Python binding printed '$out'"
 echo "install-test: ok ($prefix, $libdir)"
