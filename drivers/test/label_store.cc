@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "test/label_store.h"
 
+#include "core/durable_file.h"
+
 #include <fcntl.h>
 #include <glib.h>
 #include <stdlib.h>
@@ -87,42 +89,6 @@ Result<KeyFilePtr> parse(const std::string& data, const std::string& file) {
   return kf;
 }
 
-Result<void> write_all(int fd, const char* data, size_t size, const std::string& file) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return store_error(file, "cannot write", errno);
-    }
-    data += n;
-    size -= n;
-  }
-  return ok();
-}
-
-// Replaces `file` with `data` so that readers see either all of the old
-// contents or all of the new, even across a crash.
-Result<void> replace_file(const std::string& file, const std::string& data) {
-  std::string tmp = file + ".XXXXXX";
-  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (!fd.valid()) return store_error(file, "cannot create temporary file", errno);
-  auto fail = [&](Error e) -> Result<void> {
-    ::unlink(tmp.c_str());
-    return e;
-  };
-  if (Result<void> w = write_all(fd.get(), data.data(), data.size(), file); !w) {
-    return fail(w.error());
-  }
-  if (::fsync(fd.get()) != 0) return fail(store_error(file, "cannot sync", errno));
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    return fail(store_error(file, "cannot replace", errno));
-  }
-  std::string dir = file.substr(0, file.rfind('/') + 1);
-  UniqueFd dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) ::fsync(dfd.get());
-  return ok();
-}
-
 // A key file group cannot hold '[', ']', control characters or non-UTF-8.
 bool valid_group(const std::string& name) {
   if (name.empty() || !g_utf8_validate(name.data(), name.size(), nullptr)) return false;
@@ -185,7 +151,10 @@ Result<void> LabelStore::update(const std::string& resolved,
   gchar* text = g_key_file_to_data(kf->get(), &size, nullptr);
   std::string out(text, size);
   g_free(text);
-  return replace_file(file_, out);
+  // Writers hold the store's lock, so one temporary name serves them all.
+  auto w = write_file_durably(file_, out);
+  if (!w) return store_error(file_, w.error().message, w.error().sys_errno);
+  return ok();
 }
 
 }  // namespace svirt::internal

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "core/tree_relabel.h"
 
+#include "core/durable_file.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -325,42 +327,11 @@ Result<std::optional<Record>> load_record(const std::string& path) {
   return std::optional<Record>(std::move(*rec));
 }
 
-std::string parent_dir(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// The rename, or the unlink, must be on disk before anything relies on it.
-void sync_parent(const std::string& path) {
-  UniqueFd dfd(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) ::fsync(dfd.get());
-}
-
 Result<void> write_durably(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  auto fail = [&](const std::string& what, int err) {
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kOperationFailed, what + " record '" + path + "'", err);
-  };
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) return fail("cannot create", errno);
-    const char* p = content.data();
-    size_t left = content.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd.get(), p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return fail("cannot write", errno);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) return fail("cannot sync", errno);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot replace", errno);
-  sync_parent(path);
+  auto r = write_file_durably(path, content);
+  if (!r)
+    return make_error(ErrorCode::kOperationFailed,
+                      r.error().message + " record '" + path + "'", r.error().sys_errno);
   return ok();
 }
 
@@ -907,7 +878,7 @@ TreeRestoreReport restore_tree(LabelBackend& backend, int root_fd, const std::st
       report.errors.push_back(make_error(ErrorCode::kOperationFailed,
                                          "cannot remove record '" + record_path + "'", errno));
     } else {
-      sync_parent(record_path);
+      sync_parent_dir(record_path);
     }
   }
   return report;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "state/state_dir.h"
 
+#include "core/durable_file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,39 +88,8 @@ Result<StateLock> StateDir::lock() const {
 }
 
 Result<void> StateDir::write_atomic(const std::string& name, const std::string& content) const {
-  std::string final_path = dir_ + "/" + name;
-  std::string tmp = final_path + ".tmp." + std::to_string(getpid());
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid()) return state_error(dir_, "cannot write " + name, errno);
-    const char* p = content.data();
-    size_t left = content.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd.get(), p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        unlink(tmp.c_str());
-        return state_error(dir_, "cannot write " + name, e);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    if (fsync(fd.get()) != 0) {
-      int e = errno;
-      unlink(tmp.c_str());
-      return state_error(dir_, "cannot sync " + name, e);
-    }
-  }
-  if (rename(tmp.c_str(), final_path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return state_error(dir_, "cannot replace " + name, e);
-  }
-  // The rename itself must reach the disk before we act on it.
-  std::string parent = final_path.substr(0, final_path.rfind('/'));
-  UniqueFd dfd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) fsync(dfd.get());
+  auto r = write_file_durably(dir_ + "/" + name, content);
+  if (!r) return state_error(dir_, r.error().message + " " + name, r.error().sys_errno);
   return ok();
 }
 
@@ -261,8 +232,7 @@ Result<void> StateDir::write_domain(const DomainRecord& r) const {
 Result<void> StateDir::remove_domain(const std::string& name) const {
   std::string p = dir_ + "/" + domain_file(name);
   if (unlink(p.c_str()) != 0 && errno != ENOENT) return state_error(dir_, "cannot remove " + domain_file(name), errno);
-  UniqueFd dfd(::open((dir_ + "/" + kDomains).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) fsync(dfd.get());
+  sync_parent_dir(p);
   return ok();
 }
 
