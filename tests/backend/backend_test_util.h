@@ -15,6 +15,7 @@
 #include <string>
 
 #include "../common/xattr_dir.h"
+#include "core/safe_path.h"
 
 namespace backend_test {
 
@@ -50,6 +51,17 @@ inline std::optional<std::string> read_xattr(const std::string& path, const char
   std::string v(buf, n);
   while (!v.empty() && v.back() == '\0') v.pop_back();
   return v;
+}
+
+// The resolved, vetted descriptor of `path`; a test that cannot even open its
+// own file stops here (abort fails it whatever the framework).
+inline svirt::internal::OpenedPath open_ok(const std::string& path) {
+  svirt::Result<svirt::internal::OpenedPath> r = svirt::internal::open_resource(path, {});
+  if (!r.ok()) {
+    fprintf(stderr, "open_resource(%s): %s\n", path.c_str(), r.error().message.c_str());
+    abort();
+  }
+  return std::move(r).value();
 }
 
 }  // namespace backend_test

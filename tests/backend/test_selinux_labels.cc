@@ -48,20 +48,11 @@ int teardown(void** /*state*/) {
   return 0;
 }
 
-OpenedPath open_ok(const std::string& path) {
-  svirt::Result<OpenedPath> r = open_resource(path, {});
-  if (!r.ok()) {
-    print_error("open_resource(%s): %s\n", path.c_str(), r.error().message.c_str());
-    fail();
-  }
-  return std::move(r).value();
-}
-
 void test_set_and_get(void** /*state*/) {
   auto b = svirt::internal::make_selinux_backend();
   std::string file = g_dir + "/disk.img";
   assert_true(backend_test::write_file(file, "x"));
-  OpenedPath p = open_ok(file);
+  OpenedPath p = backend_test::open_ok(file);
 
   svirt::Result<void> set = b->set_label(p.fd.get(), p.resolved, g_label_a);
   if (!set.ok()) {
@@ -90,7 +81,7 @@ void test_unlabelled_file(void** /*state*/) {
   std::string file = g_dir + "/fresh.img";
   assert_true(backend_test::write_file(file, "x"));
   if (backend_test::read_xattr(file, kXattr).has_value()) skip();  // labelled at creation
-  OpenedPath p = open_ok(file);
+  OpenedPath p = backend_test::open_ok(file);
   svirt::Result<std::optional<std::string>> got = b->get_label(p.fd.get(), p.resolved);
   assert_true(got.ok());
   assert_false(got->has_value());
@@ -102,7 +93,7 @@ void test_label_follows_descriptor(void** /*state*/) {
   std::string file = g_dir + "/disk.img";
   std::string moved = g_dir + "/moved.img";
   assert_true(backend_test::write_file(file, "original"));
-  OpenedPath p = open_ok(file);
+  OpenedPath p = backend_test::open_ok(file);
   assert_int_equal(rename(file.c_str(), moved.c_str()), 0);
   assert_true(backend_test::write_file(file, "impostor"));
   std::optional<std::string> before = backend_test::read_xattr(file, kXattr);
@@ -121,7 +112,7 @@ void test_socket_and_directory(void** /*state*/) {
   std::string fifo = g_dir + "/fifo";
   assert_int_equal(mkfifo(fifo.c_str(), 0600), 0);
   for (const std::string& path : {dir, fifo}) {
-    OpenedPath p = open_ok(path);
+    OpenedPath p = backend_test::open_ok(path);
     assert_true(b->set_label(p.fd.get(), p.resolved, g_label_a).ok());
     std::optional<std::string> x = backend_test::read_xattr(path, kXattr);
     assert_true(x.has_value());

@@ -57,15 +57,6 @@ int teardown(void** /*state*/) {
   return 0;
 }
 
-OpenedPath open_ok(const std::string& path) {
-  svirt::Result<OpenedPath> r = open_resource(path, {});
-  if (!r.ok()) {
-    print_error("open_resource(%s): %s\n", path.c_str(), r.error().message.c_str());
-    fail();
-  }
-  return std::move(r).value();
-}
-
 std::optional<std::string> label_of(LabelBackend& b, const OpenedPath& p) {
   svirt::Result<std::optional<std::string>> r = b.get_label(p.fd.get(), p.resolved);
   if (!r.ok()) {
@@ -109,7 +100,7 @@ void test_file_round_trip(void** /*state*/) {
   std::unique_ptr<LabelBackend> b = svirt::internal::make_test_backend(g_state);
   std::string file = g_dir + "/disk.img";
   assert_true(backend_test::write_file(file, "x"));
-  OpenedPath p = open_ok(file);
+  OpenedPath p = backend_test::open_ok(file);
 
   assert_false(label_of(*b, p).has_value());
   assert_true(b->set_label(p.fd.get(), p.resolved, kImage).ok());
@@ -133,7 +124,7 @@ void test_directory_round_trip(void** /*state*/) {
   std::unique_ptr<LabelBackend> b = svirt::internal::make_test_backend(g_state);
   std::string dir = g_dir + "/share";
   assert_int_equal(mkdir(dir.c_str(), 0700), 0);
-  OpenedPath p = open_ok(dir);
+  OpenedPath p = backend_test::open_ok(dir);
   assert_true(b->set_label(p.fd.get(), p.resolved, kOther).ok());
   expect_label(*b, p, kOther);
   std::optional<std::string> x = backend_test::read_xattr(dir, kTestLabelXattr);
@@ -148,7 +139,7 @@ void test_label_follows_descriptor(void** /*state*/) {
   std::string file = g_dir + "/disk.img";
   std::string moved = g_dir + "/moved.img";
   assert_true(backend_test::write_file(file, "original"));
-  OpenedPath p = open_ok(file);
+  OpenedPath p = backend_test::open_ok(file);
   assert_int_equal(rename(file.c_str(), moved.c_str()), 0);
   assert_true(backend_test::write_file(file, "impostor"));
 
@@ -181,8 +172,8 @@ void test_socket_label_in_state_file(void** /*state*/) {
   std::string fifo = g_dir + "/vm.fifo";
   assert_int_equal(mkfifo(fifo.c_str(), 0600), 0);
 
-  OpenedPath ps = open_ok(sock);
-  OpenedPath pf = open_ok(fifo);
+  OpenedPath ps = backend_test::open_ok(sock);
+  OpenedPath pf = backend_test::open_ok(fifo);
   assert_true(S_ISSOCK(ps.st.st_mode));
   assert_true(S_ISFIFO(pf.st.st_mode));
   assert_false(label_of(*b, ps).has_value());  // no state file yet
@@ -263,7 +254,7 @@ void test_recorder(void** /*state*/) {
   assert_true(backend_test::write_file(file, "x"));
   std::string link = g_dir + "/link.img";
   assert_int_equal(symlink("disk.img", link.c_str()), 0);
-  OpenedPath p = open_ok(link);
+  OpenedPath p = backend_test::open_ok(link);
 
   (void)b->get_label(p.fd.get(), link);
   (void)b->set_label(p.fd.get(), link, kImage);
