@@ -11,6 +11,7 @@
 //   [security]
 //   default_confined = true
 //   require_confined = false
+//   audit_records    = true
 //
 // Every key is optional. The SELinux driver takes a missing context from the
 // host (getcon_raw, virtual_domain_context, virtual_image_context); the test
@@ -36,6 +37,7 @@ struct SVIRT_EXPORT Config {
   std::optional<std::string> content_context;     // read-only content context
   bool default_confined = true;   // a domain without <seclabel> gets a dynamic label
   bool require_confined = false;  // refuse domains whose seclabel type is none
+  bool audit_records = true;      // send Linux audit records (svirt/audit_log.h)
 
   // Parses key-file text. Unknown groups and keys are errors (a typo must
   // not silently weaken confinement); so are contexts that do not parse.

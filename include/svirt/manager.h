@@ -28,6 +28,11 @@
 // that do not fail a call (permissive host, a filesystem without labels) come
 // back in the reports' `warnings`.
 //
+// Audit: prepare(), release() (and recovery's releases), attach() and
+// detach() send Linux audit records in libvirt's format for a VM's start,
+// stop and disk hotplug (svirt/audit_log.h); ManagerOptions::audit_sink
+// decides where they go.
+//
 // Thread-safety: a SecurityManager may be used from several threads; lifecycle
 // calls serialize on the host-wide lock. set_process_label() is for a forked
 // child and takes no lock.
@@ -40,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "svirt/audit_log.h"
 #include "svirt/backend.h"
 #include "svirt/config.h"
 #include "svirt/domain.h"
@@ -61,6 +67,9 @@ struct SVIRT_EXPORT ManagerOptions {
   std::string state_dir = "/var/lib/svirt";
   // Run recover() when opening.
   bool recover_on_open = true;
+  // Where audit records of prepare, release and hotplug go (svirt/audit_log.h);
+  // unset: the kernel's audit log when built with libaudit and available.
+  std::shared_ptr<AuditSink> audit_sink;
 };
 
 // A domain after prepare(): its live definition (label and imagelabel filled

@@ -61,7 +61,8 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   static const std::set<std::string> kSelinuxKeys = {
       "process_context", "domain_context", "tcg_domain_context", "image_context",
       "content_context"};
-  static const std::set<std::string> kSecurityKeys = {"default_confined", "require_confined"};
+  static const std::set<std::string> kSecurityKeys = {"default_confined", "require_confined",
+                                                      "audit_records"};
 
   gsize ngroups = 0;
   gchar** groups = g_key_file_get_groups(kf.get(), &ngroups);
@@ -111,6 +112,9 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   if (!rc) return std::move(rc).error();
   c.default_confined = *dc;
   c.require_confined = *rc;
+  auto ar = bool_key(kf.get(), origin, "audit_records", true);
+  if (!ar) return std::move(ar).error();
+  c.audit_records = *ar;
   return c;
 }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 
+#include "auditlog/audit_records.h"
 #include "core/driver_factory.h"
 #include "core/fault.h"
 #include "core/safe_path.h"
@@ -46,6 +47,7 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
   std::unique_ptr<SecurityDriver> driver;
   LabelBackend* backend = nullptr;
   std::string note;
+  internal::AuditLog audit;
   std::mutex mu;
 
   struct Held {
@@ -61,6 +63,13 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
   }
 
   std::string model_name() const { return driver->model().model; }
+
+  // A prepare that failed after the domain was accepted for labeling leaves
+  // failure records, as a failed VM start does in libvirt.
+  Error start_failed(const DomainDef& live, Error e) {
+    audit.start(live, label_of(live), /*success=*/false, nullptr);
+    return e;
+  }
 
   SecurityLabel label_of(const DomainDef& live) const {
     return internal::domain_label(live, model_name(), driver->mode());
@@ -103,17 +112,23 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
     if (!live) return std::move(live).error();
     out.restore = driver->restore_all_labels(*live);
     out.warnings = driver->take_warnings();
-    if (!out.restore.ok()) return out;
+    if (!out.restore.ok()) return released(*live, std::move(out));
     internal::fault_point("release:labels-restored");
     auto r = driver->release_label(*live);
     if (!r) {
       out.restore.errors.push_back(std::move(r).error());
-      return out;
+      return released(*live, std::move(out));
     }
     internal::fault_point("release:label-released");
     auto rm = state->remove_domain(rec.name);
     if (!rm) out.restore.errors.push_back(std::move(rm).error());
     g_debug("domain '%s' released: %zu resources", rec.name.c_str(), out.restore.items.size());
+    return released(*live, std::move(out));
+  }
+
+  // Every release, by the caller or by recovery, leaves its records.
+  ReleaseReport released(const DomainDef& live, ReleaseReport out) {
+    audit.stop(live, out.restore.ok(), &out.warnings);
     return out;
   }
 
@@ -232,6 +247,9 @@ Result<std::unique_ptr<SecurityManager>> SecurityManager::open(const ManagerOpti
   impl->driver = std::move(choice->driver);
   impl->backend = choice->backend;
   impl->note = std::move(choice->note);
+  if (impl->config.audit_records)
+    impl->audit = internal::AuditLog(options.audit_sink ? options.audit_sink
+                                                        : internal::default_audit_sink());
   std::unique_ptr<SecurityManager> mgr(new SecurityManager(std::move(impl)));
   if (options.recover_on_open) {
     auto held = mgr->impl_->lock();
@@ -258,10 +276,11 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
     return make_error(ErrorCode::kConflict, "domain '" + def.name + "': already prepared");
 
   SecurityDriver& drv = *impl_->driver;
-  SVIRT_TRY(drv.verify(def));
+  if (auto v = drv.verify(def); !v) return impl_->start_failed(def, std::move(v).error());
   PreparedDomain out;
   out.live = def;
-  SVIRT_TRY(drv.gen_label(out.live));
+  if (auto g = drv.gen_label(out.live); !g)
+    return impl_->start_failed(out.live, std::move(g).error());
 
   // No record of the domain is written before its labels: should svirt die
   // in between, the registry entry and the file records that name it are
@@ -271,7 +290,7 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
   if (!applied) {
     (void)drv.release_label(out.live);
     (void)drv.take_warnings();
-    return std::move(applied).error();
+    return impl_->start_failed(out.live, std::move(applied).error());
   }
   internal::fault_point("prepare:labels-applied");
   DomainRecord rec;
@@ -283,13 +302,14 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
     (void)drv.restore_all_labels(out.live);
     (void)drv.release_label(out.live);
     (void)impl_->state->remove_domain(def.name);
-    return std::move(w).error();
+    return impl_->start_failed(out.live, std::move(w).error());
   }
   out.resources = std::move(*applied);
   out.label = impl_->label_of(out.live);
   g_debug("domain '%s' prepared: label %s, image label %s, %zu resources", def.name.c_str(),
           out.label.label.c_str(), out.label.imagelabel.c_str(), out.resources.size());
   out.warnings = drv.take_warnings();
+  impl_->audit.start(out.live, out.label, /*success=*/true, &out.warnings);
   return out;
 }
 
@@ -564,13 +584,19 @@ Result<RecoveryReport> SecurityManager::recover() {
 
 Result<std::vector<AppliedLabel>> SecurityManager::attach(const std::string& name,
                                                           const DeviceDef& dev) {
-  return impl_->with_live<std::vector<AppliedLabel>>(
-      name, [&](const DomainDef& live) { return impl_->driver->set_device_labels(live, dev); });
+  return impl_->with_live<std::vector<AppliedLabel>>(name, [&](const DomainDef& live) {
+    auto r = impl_->driver->set_device_labels(live, dev);
+    impl_->audit.hotplug(live, dev, /*attach=*/true, r.ok(), nullptr);
+    return r;
+  });
 }
 
 Result<RestoreReport> SecurityManager::detach(const std::string& name, const DeviceDef& dev) {
-  return impl_->with_live<RestoreReport>(
-      name, [&](const DomainDef& live) { return impl_->driver->restore_device_labels(live, dev); });
+  return impl_->with_live<RestoreReport>(name, [&](const DomainDef& live) {
+    RestoreReport r = impl_->driver->restore_device_labels(live, dev);
+    impl_->audit.hotplug(live, dev, /*attach=*/false, r.ok(), nullptr);
+    return r;
+  });
 }
 
 Result<AppliedLabel> SecurityManager::set_saved_state_label(const std::string& name,
