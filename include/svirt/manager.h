@@ -52,6 +52,7 @@
 #include "svirt/driver.h"
 #include "svirt/export.h"
 #include "svirt/label.h"
+#include "svirt/migration.h"
 #include "svirt/result.h"
 
 namespace svirt {
@@ -142,6 +143,14 @@ class SVIRT_EXPORT SecurityManager {
   // restore_all_labels + release_label + drop state. Restores what it can and
   // reports every failure; the state is dropped only when all succeeded.
   Result<ReleaseReport> release(const std::string& name);
+  // Live migration (svirt/migration.h has the rules): with options.incoming,
+  // prepare() on the destination draws a fresh pair instead of the one the
+  // source's XML carries and leaves files on shared storage as they are;
+  // with options.migrated, release() on the source forgets, and does not
+  // restore, the files on shared storage the destination now uses. Without
+  // them, the same as prepare(def) and release(name).
+  Result<PreparedDomain> prepare(const DomainDef& def, const PrepareOptions& options);
+  Result<ReleaseReport> release(const std::string& name, const ReleaseOptions& options);
 
   // Forks, sets the process label in the child, execs argv[0] (PATH is
   // searched) and records the child's pid and start time. `extra_env` entries
@@ -172,7 +181,11 @@ class SVIRT_EXPORT SecurityManager {
 
   // Save/migration image the domain's process writes (or reads on restore):
   // labelled for the domain, restored like any other resource (and on
-  // release, if the caller forgets).
+  // release, if the caller forgets). `path` must be absolute and name an
+  // existing regular file directly: a symlink in its place is refused
+  // (kOperationFailed), as are system paths; a missing file is kNotFound.
+  // Restoring a path the domain never labelled gives an empty report;
+  // restoring a deleted save file drops its record (kSkipped).
   Result<AppliedLabel> set_saved_state_label(const std::string& name, const std::string& path);
   Result<RestoreReport> restore_saved_state_label(const std::string& name,
                                                   const std::string& path);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/fault.h"
+#include "core/migration.h"
 #include "core/tree_relabel.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
@@ -170,6 +171,10 @@ Result<void> LabelingDriver::gen_label(DomainDef& def) {
     auto p = McsPair::parse(pair_text);
     if (p) (void)alloc->reserve(*p);  // pairs outside our pool cannot be drawn anyway
   }
+  // An incoming migration never takes the pair the source ran under.
+  if (const MigrationContext* mc = MigrationScope::current())
+    for (const std::string& carried : mc->avoid_pairs)
+      if (auto p = McsPair::parse(carried)) (void)alloc->reserve(*p);
   std::optional<McsPair> pair = alloc->allocate();
   if (!pair)
     return make_error(ErrorCode::kExhausted,
@@ -467,11 +472,21 @@ Result<std::vector<AppliedLabel>> LabelingDriver::set_all_labels(const DomainDef
   std::string m(model().model);
   auto res = plan_resources(def, m, label_of(def), defaults_);
   if (!res) return std::move(res).error();
-  return apply(def.name, *res);
+  auto left = leave_shared_alone(def.name, *res);
+  if (!left) return std::move(left).error();
+  auto out = apply(def.name, *res);
+  if (out) out->insert(out->end(), left->begin(), left->end());
+  return out;
 }
 
 RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def) {
-  RestoreReport report = restore(def.name, nullptr);
+  RestoreReport report = forget_shared(def.name);
+  // Should forgetting fail, restoring would take shared files from the
+  // destination: stop here, the records stay for a later release.
+  if (!report.ok()) return report;
+  RestoreReport restored = restore(def.name, nullptr);
+  report.items.insert(report.items.end(), restored.items.begin(), restored.items.end());
+  report.errors = std::move(restored.errors);
   // Resources the user keeps labelling themselves are reported as skipped.
   std::string m(model().model);
   auto res = plan_resources(def, m, label_of(def), defaults_);
@@ -530,19 +545,39 @@ Result<AppliedLabel> LabelingDriver::set_saved_state_label(const DomainDef& def,
     a.resource = ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"};
     return a;
   }
+  auto file = open_saved_state_file(path);
+  if (!file) return std::move(file).error();
   std::vector<ResourceLabel> res{
-      ResourceLabel{ResourceKind::kSavefile, path, l.imagelabel, "savefile"}};
+      ResourceLabel{ResourceKind::kSavefile, file->resolved, l.imagelabel, "savefile"}};
   auto out = apply(def.name, res);
   if (!out) return std::move(out).error();
-  if (out->empty()) return AppliedLabel{res[0], std::nullopt, false, false};
-  return std::move(out->front());
+  AppliedLabel a = out->empty() ? AppliedLabel{res[0], std::nullopt, false, false}
+                                : std::move(out->front());
+  a.resource.path = path;
+  return a;
 }
 
 RestoreReport LabelingDriver::restore_saved_state_label(const DomainDef& def,
                                                         const std::string& path) {
-  std::vector<std::string> paths =
-      resolve_paths({ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"}});
-  return restore(def.name, &paths);
+  std::vector<std::string> paths;
+  auto file = open_saved_state_file(path);
+  if (file) {
+    paths.push_back(file->resolved);
+  } else if (file.error().code == ErrorCode::kNotFound) {
+    // Gone: a record of it is dropped (reported skipped), as release would.
+    if (auto gone = saved_state_record_path(path)) paths.push_back(*gone);
+  } else {
+    RestoreReport r;
+    r.errors.push_back(std::move(file).error());
+    return r;
+  }
+  RestoreReport r = restore(def.name, &paths);
+  for (RestoredLabel& item : r.items) {
+    item.resource.kind = ResourceKind::kSavefile;
+    item.resource.path = path;
+    item.resource.device = "savefile";
+  }
+  return r;
 }
 
 Result<void> LabelingDriver::set_process_label(const DomainDef& def) {

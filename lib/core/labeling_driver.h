@@ -65,6 +65,20 @@ class LabelingDriver final : public SecurityDriver {
   std::string tree_record_path(const std::string& resolved) const;
   Result<void> label_tree(const OpenedPath& root, const std::string& label);
   Result<void> restore_tree_of(const OpenedPath& root);
+  // Live migration (migration.cc), each a no-op outside its MigrationScope.
+  // Incoming: takes the resources on shared storage out of `resources` and
+  // reports them as left alone.
+  Result<std::vector<AppliedLabel>> leave_shared_alone(const std::string& domain,
+                                                       std::vector<ResourceLabel>& resources);
+  // Migrated out: drops, without restoring, the records of shared-storage
+  // files only `domain` uses here; reports them as kept.
+  RestoreReport forget_shared(const std::string& domain);
+  // A save file: an existing regular file named by `path` itself, not
+  // through a symlink (saved_state.cc).
+  Result<OpenedPath> open_saved_state_file(const std::string& path) const;
+  // Where the record of a save file that no longer exists would be: its
+  // directory resolved, plus its name; nullopt when the directory is gone.
+  std::optional<std::string> saved_state_record_path(const std::string& path) const;
   void warn(std::string w) { warnings_.push_back(std::move(w)); }
   bool fatal() const { return backend_->mode() == EnforcingMode::kEnforcing; }
 

@@ -19,6 +19,7 @@
 #include "auditlog/audit_records.h"
 #include "core/driver_factory.h"
 #include "core/fault.h"
+#include "core/migration.h"
 #include "core/safe_path.h"
 #include "svirt_build_config.h"
 #include "plan/planner.h"
@@ -322,6 +323,25 @@ Result<ReleaseReport> SecurityManager::release(const std::string& name) {
     return make_error(ErrorCode::kConflict, "domain '" + name + "': still running (pid " +
                                                 std::to_string(rec->pid) + ")");
   return impl_->release_locked(*rec);
+}
+
+// The migration calls are the plain transactions run under a MigrationScope,
+// which the labeling driver's verbs consult (core/migration.h).
+Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def,
+                                                const PrepareOptions& options) {
+  if (!options.incoming) return prepare(def);
+  internal::MigrationContext ctx(internal::MigrationContext::Side::kIncoming, options.shared);
+  DomainDef arrived = internal::without_carried_labels(def, &ctx.avoid_pairs);
+  internal::MigrationScope scope(ctx);
+  return prepare(arrived);
+}
+
+Result<ReleaseReport> SecurityManager::release(const std::string& name,
+                                               const ReleaseOptions& options) {
+  if (!options.migrated) return release(name);
+  internal::MigrationContext ctx(internal::MigrationContext::Side::kMigratedOut, options.shared);
+  internal::MigrationScope scope(ctx);
+  return release(name);
 }
 
 Result<void> SecurityManager::set_process_label(const DomainDef& live) {

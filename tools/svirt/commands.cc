@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,13 +90,62 @@ Json prepared_json(const PreparedDomain& p) {
   return j;
 }
 
+// Arguments as the command line gave them, made absolute against the
+// current directory (symlinks are left for the library to judge).
+std::string absolute(const std::string& path) {
+  gchar* abs = g_canonicalize_filename(path.c_str(), nullptr);
+  std::string out = abs;
+  g_free(abs);
+  return out;
+}
+
+// The migration options of prepare and release, before their one argument:
+// FLAG (--incoming or --migrated) and any number of --shared-path DIR.
+struct MigrationArgs {
+  bool flag = false;
+  SharedStorage shared;
+  std::vector<std::string> rest;
+};
+
+std::optional<MigrationArgs> parse_migration_args(const std::vector<std::string>& args,
+                                                  const std::string& flag) {
+  MigrationArgs out;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == flag) {
+      out.flag = true;
+    } else if (a == "--shared-path" && i + 1 < args.size()) {
+      out.shared.paths.push_back(absolute(args[++i]));
+    } else if (a.rfind("--shared-path=", 0) == 0 && a.size() > 14) {
+      out.shared.paths.push_back(absolute(a.substr(14)));
+    } else if (a.rfind("--", 0) == 0) {
+      return std::nullopt;
+    } else {
+      break;
+    }
+  }
+  out.rest.assign(args.begin() + static_cast<long>(i), args.end());
+  if (!out.flag && !out.shared.paths.empty()) return std::nullopt;
+  return out;
+}
+
 CommandResult cmd_prepare(const Options& o, const std::vector<std::string>& args) {
-  if (args.size() != 1) return usage("prepare", "DOMAIN.xml");
-  auto def = load_domain(args[0]);
+  auto a = parse_migration_args(args, "--incoming");
+  if (!a || a->rest.size() != 1)
+    return usage("prepare", "[--incoming [--shared-path DIR]...] DOMAIN.xml");
+  auto def = load_domain(a->rest[0]);
   if (!def) return fail(def.error());
   auto m = open_manager(o);
   if (!m) return fail(m.error());
-  auto p = (*m)->prepare(*def);
+  PrepareOptions po;
+  po.incoming = a->flag;
+  po.shared = std::move(a->shared);
+  auto p = (*m)->prepare(*def, po);
   if (!p) return fail(p.error());
   print_warnings(p->warnings);
   if (o.json) print_json(prepared_json(*p));
@@ -116,10 +166,15 @@ int report_release(const Options& o, const ReleaseReport& r) {
 }
 
 CommandResult cmd_release(const Options& o, const std::vector<std::string>& args) {
-  if (args.size() != 1) return usage("release", "NAME");
+  auto a = parse_migration_args(args, "--migrated");
+  if (!a || a->rest.size() != 1)
+    return usage("release", "[--migrated [--shared-path DIR]...] NAME");
   auto m = open_manager(o);
   if (!m) return fail(m.error());
-  auto r = (*m)->release(args[0]);
+  ReleaseOptions ro;
+  ro.migrated = a->flag;
+  ro.shared = std::move(a->shared);
+  auto r = (*m)->release(a->rest[0], ro);
   if (!r) return fail(r.error());
   return report_release(o, *r);
 }
@@ -311,6 +366,52 @@ CommandResult cmd_detach(const Options& o, const std::vector<std::string>& args)
   return report_release(o, rr);
 }
 
+CommandResult cmd_save_label(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 2) return usage("save-label", "NAME FILE");
+  std::string path = absolute(args[1]);
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto a = (*m)->set_saved_state_label(args[0], path);
+  if (!a) return fail(a.error());
+  print_warnings((*m)->driver().take_warnings());
+  if (o.json)
+    print_json(Json::object().set("name", args[0]).set("resources", resources_json({*a})));
+  else
+    std::printf("%s %s\n", a->resource.path.c_str(),
+                a->resource.label ? a->resource.label->c_str() : "(untouched)");
+  return 0;
+}
+
+CommandResult cmd_restore_save_label(const Options& o, const std::vector<std::string>& args) {
+  if (args.size() != 2) return usage("restore-save-label", "NAME FILE");
+  std::string path = absolute(args[1]);
+  auto m = open_manager(o);
+  if (!m) return fail(m.error());
+  auto r = (*m)->restore_saved_state_label(args[0], path);
+  if (!r) return fail(r.error());
+  // A path refused outright is one error, not a report of nothing.
+  if (r->items.empty() && !r->ok()) return fail(r->summary());
+  if (r->items.empty()) {
+    // Nothing was given back: fine for a domain whose files are never
+    // relabelled, a mistake in the caller's path otherwise.
+    auto s = (*m)->status(args[0]);
+    if (!s) return fail(s.error());
+    if (!s->label.imagelabel.empty()) {
+      struct stat st {};
+      bool exists = lstat(path.c_str(), &st) == 0;
+      return fail(make_error(ErrorCode::kNotFound,
+                             "save file '" + path + "': " +
+                                 (exists ? "not labelled for domain '" + args[0] + "'"
+                                         : std::string("no such file"))));
+    }
+  }
+  ReleaseReport rr;
+  rr.name = args[0];
+  rr.restore = std::move(*r);
+  rr.warnings = (*m)->driver().take_warnings();
+  return report_release(o, rr);
+}
+
 CommandResult cmd_mount_options(const Options& o, const std::vector<std::string>& args) {
   if (args.size() != 1) return usage("mount-options", "NAME");
   auto m = open_manager(o);
@@ -328,15 +429,19 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"model", "", "node security model and DOI", cmd_model},
       {"validate", "DOMAIN.xml", "parse and validate; print normalized XML", cmd_validate},
-      {"prepare", "DOMAIN.xml", "label the domain and its resources; print live XML",
+      {"prepare", "[--incoming] DOMAIN.xml", "label the domain and its resources; print live XML",
        cmd_prepare},
-      {"release", "NAME", "restore every resource and release the label", cmd_release},
+      {"release", "[--migrated] NAME", "restore every resource and release the label",
+       cmd_release},
       {"run", "[--pass-fds] DOMAIN.xml -- CMD...", "prepare, run CMD under the VM label, release", cmd_run},
       {"dominfo", "NAME", "security model, DOI and label of a domain", cmd_dominfo},
       {"list", "", "prepared and running domains", cmd_list},
       {"recover", "", "restore and release domains whose process is gone", cmd_recover},
       {"attach", "NAME DEVICE.xml", "label one device for a domain (hotplug)", cmd_attach},
       {"detach", "NAME DEVICE.xml", "restore a hotplugged device", cmd_detach},
+      {"save-label", "NAME FILE", "label a save file for a domain's process", cmd_save_label},
+      {"restore-save-label", "NAME FILE", "give a save file back its label",
+       cmd_restore_save_label},
       {"mount-options", "NAME", "mount option labelling a dedicated share filesystem",
        cmd_mount_options},
       {"audit", "[PATH...]", "what each recorded domain could reach (policy analysis)",
