@@ -12,6 +12,11 @@
 //   default_confined = true
 //   require_confined = false
 //   audit_records    = true
+//   [paths]
+//   swtpm_storage_dir  = /var/lib/libvirt/swtpm
+//   swtpm_log_dir      = /var/log/swtpm/libvirt/qemu
+//   hugetlbfs_mount    = /dev/hugepages;/dev/hugepages1G
+//   memory_backing_dir = /var/lib/libvirt/qemu/ram
 //
 // Every key is optional. The SELinux driver takes a missing context from the
 // host (getcon_raw, virtual_domain_context, virtual_image_context); the test
@@ -23,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "svirt/export.h"
 #include "svirt/result.h"
@@ -38,6 +44,13 @@ struct SVIRT_EXPORT Config {
   bool default_confined = true;   // a domain without <seclabel> gets a dynamic label
   bool require_confined = false;  // refuse domains whose seclabel type is none
   bool audit_records = true;      // send Linux audit records (svirt/audit_log.h)
+
+  // [paths]: where the stack keeps per-domain files the VM reaches; the
+  // defaults are libvirt's. Absolute, stored without a trailing '/'.
+  std::string swtpm_storage_dir = "/var/lib/libvirt/swtpm";   // DIR/<uuid>/tpm2 (or tpm1.2)
+  std::string swtpm_log_dir = "/var/log/swtpm/libvirt/qemu";  // DIR/<name>-swtpm.log
+  std::vector<std::string> hugetlbfs_mounts;  // key hugetlbfs_mount: MOUNT/libvirt/qemu/<name>
+  std::string memory_backing_dir = "/var/lib/libvirt/qemu/ram";  // DIR/<name>
 
   // Parses key-file text. Unknown groups and keys are errors (a typo must
   // not silently weaken confinement); so are contexts that do not parse.

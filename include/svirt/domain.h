@@ -119,12 +119,32 @@ struct SVIRT_EXPORT Filesystem {
 struct SVIRT_EXPORT Tpm {
   std::string backend;      // "passthrough", "emulator", ...
   std::string device_path;  // passthrough <device path=>
+  // Emulator: "1.2" or "2.0". Without version= parsing fills in libvirt's
+  // default (1.2 for tpm-tis on x86, else 2.0); empty counts as 2.0.
+  std::string version;
+  // Emulator <backend><source type='dir'|'file' path=>: where swtpm keeps its
+  // state instead of the per-UUID directory under swtpm_storage_dir.
+  std::string state_type;  // "dir", "file", or "" when absent
+  std::string state_path;
 };
 
 // <memory model='nvdimm'|'virtio-pmem'> backed by a host file.
 struct SVIRT_EXPORT MemoryDevice {
   std::string model;
   std::string path;  // <source><path>
+};
+
+// <memoryBacking><hugepages><page size= unit= nodeset=>.
+struct SVIRT_EXPORT HugePage {
+  std::uint64_t size_kib = 0;
+  std::string nodeset;  // "" = every NUMA node
+};
+
+// <memoryBacking>: how guest RAM is backed on the host.
+struct SVIRT_EXPORT MemoryBacking {
+  bool hugepages = false;       // <hugepages> present
+  std::vector<HugePage> pages;  // its <page> elements; none: the default size
+  std::string source_type;      // <source type=>: "file", "anonymous", "memfd", ""
 };
 
 struct SVIRT_EXPORT OsDef {
@@ -152,6 +172,7 @@ class SVIRT_EXPORT DomainDef {
   std::vector<Filesystem> filesystems;
   std::vector<Tpm> tpms;
   std::vector<MemoryDevice> memory_devices;
+  MemoryBacking memory_backing;
 
   // Parses and validates a whole <domain> document.
   static Result<DomainDef> parse(std::string_view xml);

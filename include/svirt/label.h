@@ -42,6 +42,10 @@ struct SVIRT_EXPORT SecurityLabel {
 enum class ResourceKind {
   kDisk, kBacking, kKernel, kInitrd, kDtb, kLoader, kNvram, kChardev,
   kHostdev, kFilesystem, kTpm, kMemory, kSavefile,
+  kTpmState,       // "tpm-state": swtpm's state directory (a whole tree) or file
+  kTpmLog,         // "tpm-log": swtpm's log file, labelled when it exists
+  kHugepages,      // "hugepages": per-domain directory on a hugetlbfs mount
+  kMemoryBacking,  // "memory-backing": per-domain directory of file-backed RAM
 };
 SVIRT_EXPORT const char* resource_kind_name(ResourceKind k) noexcept;
 

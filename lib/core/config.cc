@@ -49,6 +49,53 @@ Result<bool> bool_key(GKeyFile* kf, std::string_view origin, const char* key, bo
   return v != FALSE;
 }
 
+// An absolute directory, stored without trailing slashes ("/" stays "/").
+Result<std::string> directory_value(std::string_view origin, const char* key, std::string value) {
+  if (value.empty() || value.front() != '/')
+    return invalid(origin,
+                   std::string("[paths] ") + key + ": '" + value + "' is not an absolute path");
+  while (value.size() > 1 && value.back() == '/') value.pop_back();
+  return value;
+}
+
+Result<void> path_key(GKeyFile* kf, std::string_view origin, const char* key, std::string* out) {
+  if (!g_key_file_has_key(kf, "paths", key, nullptr)) return ok();
+  GError* raw = nullptr;
+  gchar* value = g_key_file_get_string(kf, "paths", key, &raw);
+  std::unique_ptr<GError, GErrorDeleter> err(raw);
+  if (value == nullptr) return invalid(origin, std::string("[paths] ") + key + ": " + err->message);
+  std::string text = value;
+  g_free(value);
+  auto dir = directory_value(origin, key, std::move(text));
+  if (!dir) return std::move(dir).error();
+  *out = std::move(*dir);
+  return ok();
+}
+
+Result<void> path_list_key(GKeyFile* kf, std::string_view origin, const char* key,
+                           std::vector<std::string>* out) {
+  if (!g_key_file_has_key(kf, "paths", key, nullptr)) return ok();
+  GError* raw = nullptr;
+  gsize n = 0;
+  gchar** values = g_key_file_get_string_list(kf, "paths", key, &n, &raw);
+  std::unique_ptr<GError, GErrorDeleter> err(raw);
+  // An empty value gives an empty list (no directory at all), not an error.
+  if (values == nullptr)
+    return invalid(origin, std::string("[paths] ") + key + ": " + err->message);
+  std::vector<std::string> dirs;
+  for (gsize i = 0; i < n; ++i) {
+    auto dir = directory_value(origin, key, values[i]);
+    if (!dir) {
+      g_strfreev(values);
+      return std::move(dir).error();
+    }
+    dirs.push_back(std::move(*dir));
+  }
+  g_strfreev(values);
+  *out = std::move(dirs);
+  return ok();
+}
+
 }  // namespace
 
 Result<Config> Config::parse(std::string_view text, std::string_view origin) {
@@ -63,6 +110,8 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
       "content_context"};
   static const std::set<std::string> kSecurityKeys = {"default_confined", "require_confined",
                                                       "audit_records"};
+  static const std::set<std::string> kPathKeys = {"swtpm_storage_dir", "swtpm_log_dir",
+                                                  "hugetlbfs_mount", "memory_backing_dir"};
 
   gsize ngroups = 0;
   gchar** groups = g_key_file_get_groups(kf.get(), &ngroups);
@@ -70,6 +119,7 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
     std::string group = groups[i];
     const std::set<std::string>* allowed = group == "selinux"    ? &kSelinuxKeys
                                            : group == "security" ? &kSecurityKeys
+                                           : group == "paths"    ? &kPathKeys
                                                                  : nullptr;
     if (allowed == nullptr) {
       g_strfreev(groups);
@@ -115,6 +165,10 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   auto ar = bool_key(kf.get(), origin, "audit_records", true);
   if (!ar) return std::move(ar).error();
   c.audit_records = *ar;
+  SVIRT_TRY(path_key(kf.get(), origin, "swtpm_storage_dir", &c.swtpm_storage_dir));
+  SVIRT_TRY(path_key(kf.get(), origin, "swtpm_log_dir", &c.swtpm_log_dir));
+  SVIRT_TRY(path_list_key(kf.get(), origin, "hugetlbfs_mount", &c.hugetlbfs_mounts));
+  SVIRT_TRY(path_key(kf.get(), origin, "memory_backing_dir", &c.memory_backing_dir));
   return c;
 }
 

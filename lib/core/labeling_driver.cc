@@ -43,7 +43,28 @@ std::string describe(const ResourceLabel& r) {
   return std::string(resource_kind_name(r.kind)) + " '" + r.device + "' source '" + r.path + "'";
 }
 
-constexpr const char* kFilesystemKind = "filesystem";
+// What the VM side or the stack creates only when it needs it (bind-mode
+// sockets, swtpm's log, the per-domain memory directories): labelled when
+// present, skipped with a warning when not.
+bool label_when_present(ResourceKind k) {
+  return k == ResourceKind::kChardev || k == ResourceKind::kTpmLog ||
+         k == ResourceKind::kHugepages || k == ResourceKind::kMemoryBacking;
+}
+
+// Whether a resource is labelled as a whole tree with a record of its own:
+// shares always; swtpm state and memory directories when they are
+// directories (a type='file' TPM state is one file).
+bool labels_tree(std::string_view kind, const struct stat& st) {
+  if (kind == resource_kind_name(ResourceKind::kFilesystem)) return true;
+  bool dir_kind = kind == resource_kind_name(ResourceKind::kTpmState) ||
+                  kind == resource_kind_name(ResourceKind::kHugepages) ||
+                  kind == resource_kind_name(ResourceKind::kMemoryBacking);
+  return dir_kind && S_ISDIR(st.st_mode);
+}
+
+bool labels_tree(ResourceKind kind, const struct stat& st) {
+  return labels_tree(resource_kind_name(kind), st);
+}
 
 }  // namespace
 
@@ -64,7 +85,7 @@ Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::strin
                             tree_record_path(root.resolved), TreeRelabelOptions{});
   if (!stats) return std::move(stats).error();
   if (stats->unsupported > 0)
-    warn("filesystem share '" + root.resolved + "': " + std::to_string(stats->unsupported) +
+    warn("directory tree '" + root.resolved + "': " + std::to_string(stats->unsupported) +
          " entries cannot hold labels and were left as they are");
   return ok();
 }
@@ -242,8 +263,10 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     if (!ctx) return std::move(ctx).error().wrap(describe(r));
     auto opened = open_resource(r.path, path_policy_);
     if (!opened) {
-      if (opened.error().code == ErrorCode::kNotFound && r.kind == ResourceKind::kChardev) {
-        warn(describe(r) + ": not present yet, left for the VM to create");
+      if (opened.error().code == ErrorCode::kNotFound && label_when_present(r.kind)) {
+        warn(describe(r) + (r.kind == ResourceKind::kChardev
+                                ? ": not present yet, left for the VM to create"
+                                : ": not present, nothing to label"));
         continue;
       }
       return std::move(opened).error().wrap(describe(r));
@@ -324,12 +347,12 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     const FileRecord& rec = files->at(it.opened.resolved);
     a.original = it.existed ? rec.original : it.current;
     a.shared = it.existed && rec.users.size() > 1;
-    bool tree = it.res.kind == ResourceKind::kFilesystem;
+    bool tree = labels_tree(it.res.kind, it.opened.st);
     if (!tree && it.current == it.res.label) {
       out.push_back(std::move(a));
       continue;
     }
-    // A share is labelled as a whole tree, with its own record of originals.
+    // A tree is labelled as a whole, with its own record of originals.
     auto r = tree ? label_tree(it.opened, *it.res.label)
                   : backend_->set_label(it.opened.fd.get(), it.opened.resolved, *it.res.label);
     if (!r) {
@@ -348,11 +371,11 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       Error err = std::move(r).error().wrap(describe(it.res));
       for (auto k = changed.rbegin(); k != changed.rend(); ++k) {
         Item& undo = items[*k];
-        auto back = undo.res.kind == ResourceKind::kFilesystem ? restore_tree_of(undo.opened)
-                    : undo.current
-                        ? backend_->set_label(undo.opened.fd.get(), undo.opened.resolved,
-                                              *undo.current)
-                        : backend_->remove_label(undo.opened.fd.get(), undo.opened.resolved);
+        auto back =
+            labels_tree(undo.res.kind, undo.opened.st) ? restore_tree_of(undo.opened)
+            : undo.current
+                ? backend_->set_label(undo.opened.fd.get(), undo.opened.resolved, *undo.current)
+                : backend_->remove_label(undo.opened.fd.get(), undo.opened.resolved);
         if (!back) warn("rollback of '" + undo.opened.resolved + "': " + back.error().message);
       }
       auto saved = state_->save_files(before);
@@ -420,12 +443,12 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
       report.items.push_back(std::move(item));
       continue;
     }
-    if (rec.kind == kFilesystemKind) {
+    if (labels_tree(rec.kind, opened->st)) {
       auto r = restore_tree_of(*opened);
       if (!r) {
         item.action = RestoreAction::kFailed;
         item.error = r.error().message;
-        report.errors.push_back(r.error().wrap("restoring share '" + rec.path + "'"));
+        report.errors.push_back(r.error().wrap("restoring tree '" + rec.path + "'"));
         rec.users.push_back(domain);
       } else {
         item.action = RestoreAction::kRestored;
@@ -470,7 +493,7 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
 
 Result<std::vector<AppliedLabel>> LabelingDriver::set_all_labels(const DomainDef& def) {
   std::string m(model().model);
-  auto res = plan_resources(def, m, label_of(def), defaults_);
+  auto res = plan_resources(def, m, label_of(def), defaults_, config_);
   if (!res) return std::move(res).error();
   auto left = leave_shared_alone(def.name, *res);
   if (!left) return std::move(left).error();
@@ -489,7 +512,7 @@ RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def) {
   report.errors = std::move(restored.errors);
   // Resources the user keeps labelling themselves are reported as skipped.
   std::string m(model().model);
-  auto res = plan_resources(def, m, label_of(def), defaults_);
+  auto res = plan_resources(def, m, label_of(def), defaults_, config_);
   if (res) {
     for (const ResourceLabel& r : *res) {
       if (r.label) continue;

@@ -63,6 +63,10 @@ const char* resource_kind_name(ResourceKind k) noexcept {
     case ResourceKind::kTpm: return "tpm";
     case ResourceKind::kMemory: return "memory";
     case ResourceKind::kSavefile: return "savefile";
+    case ResourceKind::kTpmState: return "tpm-state";
+    case ResourceKind::kTpmLog: return "tpm-log";
+    case ResourceKind::kHugepages: return "hugepages";
+    case ResourceKind::kMemoryBacking: return "memory-backing";
   }
   return "disk";
 }

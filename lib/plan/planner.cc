@@ -29,6 +29,11 @@ Result<SecurityContext> parse_named(const std::string& text, const char* what) {
   return c;
 }
 
+// `rel` below the configured directory `dir` ("/" included).
+std::string under_dir(const std::string& dir, const std::string& rel) {
+  return dir == "/" ? "/" + rel : dir + "/" + rel;
+}
+
 // Collects resources in declaration order; `label` nullopt means untouched.
 class Collector {
  public:
@@ -124,6 +129,43 @@ class Collector {
       }
       add(ResourceKind::kHostdev, p.path, want, "hostdev");
     }
+    return ok();
+  }
+
+  // swtpm's state (the whole directory, or the one file of type='file') and
+  // its log: swtpm runs under the VM's label and QEMU talks to it.
+  Result<void> add_tpm_emulator(const DomainDef& def, const Tpm& t, const Config& config) {
+    std::string state = t.state_path;
+    if (state.empty()) {
+      if (def.uuid.empty())
+        return invalid(
+            "tpm emulator: its state directory is named by the domain's <uuid>, "
+            "which is missing (or give <backend><source type='dir' path=...>)");
+      state = under_dir(config.swtpm_storage_dir,
+                        def.uuid + (t.version == "1.2" ? "/tpm1.2" : "/tpm2"));
+    }
+    add(ResourceKind::kTpmState, state, label_.imagelabel, "tpm");
+    add(ResourceKind::kTpmLog, under_dir(config.swtpm_log_dir, def.name + "-swtpm.log"),
+        label_.imagelabel, "tpm");
+    return ok();
+  }
+
+  // The per-domain directories QEMU maps guest RAM from. libvirt names them
+  // by "<id>-<name>"; svirt knows no domain id and uses the name alone.
+  Result<void> add_memory_backing(const DomainDef& def, const Config& config) {
+    const MemoryBacking& mb = def.memory_backing;
+    if (!mb.hugepages && mb.source_type != "file") return ok();
+    // "." or ".." would name the parent: a tree relabel of someone else's files.
+    if (def.name == "." || def.name == "..")
+      return invalid("domain '" + def.name +
+                     "': the name cannot name a per-domain memory directory");
+    if (mb.hugepages)
+      for (const std::string& mount : config.hugetlbfs_mounts)
+        add(ResourceKind::kHugepages, under_dir(mount, "libvirt/qemu/" + def.name),
+            label_.imagelabel, "hugepages");
+    if (mb.source_type == "file")
+      add(ResourceKind::kMemoryBacking, under_dir(config.memory_backing_dir, def.name),
+          label_.imagelabel, "memory-backing");
     return ok();
   }
 
@@ -241,7 +283,7 @@ Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::st
 Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const std::string& model,
                                                   const SecurityLabel& label,
                                                   const HostDefaults& defaults,
-                                                  const DeviceRoot& devices) {
+                                                  const Config& config, const DeviceRoot& devices) {
   if (label.type == LabelType::kNone || !label.relabel) return std::vector<ResourceLabel>{};
   Collector c(model, label, defaults, devices);
   for (const Disk& d : def.disks) c.add_disk_chain(d);
@@ -256,10 +298,14 @@ Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const st
   for (const Filesystem& fs : def.filesystems)
     c.add(ResourceKind::kFilesystem, fs.source_dir,
           fs.readonly ? defaults.content_context : label.imagelabel, fs.target);
-  for (const Tpm& t : def.tpms)
-    if (t.backend == "passthrough") c.add(ResourceKind::kTpm, t.device_path, label.imagelabel, "tpm");
+  for (const Tpm& t : def.tpms) {
+    if (t.backend == "passthrough")
+      c.add(ResourceKind::kTpm, t.device_path, label.imagelabel, "tpm");
+    if (t.backend == "emulator") SVIRT_TRY(c.add_tpm_emulator(def, t, config));
+  }
   for (const MemoryDevice& m : def.memory_devices)
     c.add(ResourceKind::kMemory, m.path, label.imagelabel, "memory");
+  SVIRT_TRY(c.add_memory_backing(def, config));
   return c.take();
 }
 

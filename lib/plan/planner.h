@@ -54,11 +54,18 @@ Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::st
 // Entries with no label are left untouched (per-source relabel='no').
 // Returns nothing at all when the domain does not relabel.
 //
+// Paths the stack derives from the domain come from `config`'s [paths]:
+// swtpm state (SWTPM_STORAGE_DIR/<uuid>/tpm2 or tpm1.2, unless the XML names
+// it) and log (SWTPM_LOG_DIR/<name>-swtpm.log), hugepage directories
+// (MOUNT/libvirt/qemu/<name> on each hugetlbfs mount) and file-backed RAM
+// (MEMORY_BACKING_DIR/<name>); tests point them at scratch directories.
+//
 // The one thing the planner reads from the host is where host devices and
 // pipe chardevs live: sysfs under `devices` (tests point it at a fake tree).
 Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const std::string& model,
                                                   const SecurityLabel& label,
                                                   const HostDefaults& defaults,
+                                                  const Config& config,
                                                   const DeviceRoot& devices = {});
 
 // The same for the devices of one hotplug document.

@@ -7,6 +7,8 @@
 #include <libxml/tree.h>
 
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "svirt/domain.h"
@@ -29,9 +31,16 @@ Result<Hostdev> parse_hostdev(const xmlNode* node);
 // Filesystems of types other than 'mount' are not modelled: nullopt.
 Result<std::optional<Filesystem>> parse_filesystem(const xmlNode* node);
 
-Result<Tpm> parse_tpm(const xmlNode* node);
+// `arch` is the domain's <os><type arch=> (host_arch() when absent): the
+// default TPM version depends on it.
+Result<Tpm> parse_tpm(const xmlNode* node, std::string_view arch);
+// The architecture libvirt assumes when <os><type> names none: the host's.
+std::string host_arch();
 
 // Memory devices other than nvdimm/virtio-pmem name no host file: nullopt.
 Result<std::optional<MemoryDevice>> parse_memory_device(const xmlNode* node);
+
+// <memoryBacking> (null: none): hugepages and the memory source type.
+Result<MemoryBacking> parse_memory_backing(const xmlNode* node);
 
 }  // namespace svirt::internal

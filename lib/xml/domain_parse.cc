@@ -82,7 +82,7 @@ Result<OsDef> parse_os(const xmlNode* os) {
   return def;
 }
 
-Result<void> parse_devices(const xmlNode* devices, DomainDef* def) {
+Result<void> parse_devices(const xmlNode* devices, std::string_view arch, DomainDef* def) {
   int role_count[4] = {0, 0, 0, 0};
   for (const xmlNode* n : internal::child_elements(devices)) {
     if (internal::is_element(n, "disk")) {
@@ -104,7 +104,7 @@ Result<void> parse_devices(const xmlNode* devices, DomainDef* def) {
       if (!fs) return fs.error();
       if (*fs) def->filesystems.push_back(std::move(**fs));
     } else if (internal::is_element(n, "tpm")) {
-      Result<Tpm> t = internal::parse_tpm(n);
+      Result<Tpm> t = internal::parse_tpm(n, arch);
       if (!t) return t.error();
       def->tpms.push_back(std::move(t).value());
     } else if (internal::is_element(n, "memory")) {
@@ -145,7 +145,13 @@ Result<void> parse_domain(const xmlNode* root, DomainDef* def) {
   Result<OsDef> os = parse_os(first_child(root, "os"));
   if (!os) return os.error().wrap(who);
   def->os = std::move(os).value();
-  Result<void> devices = parse_devices(first_child(root, "devices"), def);
+  Result<MemoryBacking> backing =
+      internal::parse_memory_backing(first_child(root, "memoryBacking"));
+  if (!backing) return backing.error().wrap(who);
+  def->memory_backing = std::move(backing).value();
+  std::string arch = attr(first_child(first_child(root, "os"), "type"), "arch").value_or("");
+  if (arch.empty()) arch = internal::host_arch();
+  Result<void> devices = parse_devices(first_child(root, "devices"), arch, def);
   if (!devices) return devices.error().wrap(who);
   return ok();
 }

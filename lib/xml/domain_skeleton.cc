@@ -201,6 +201,36 @@ void add_os(xmlNode* root, const OsDef& os) {
   if (!os.dtb.empty()) add_text_element(n, "dtb", os.dtb);
 }
 
+void add_tpm(xmlNode* devices, const Tpm& t) {
+  xmlNode* b = add_element(add_element(devices, "tpm"), "backend");
+  set_attr(b, "type", t.backend);
+  if (t.backend == "emulator") {
+    // Written out, so parsing it back does not apply the model's default.
+    set_attr(b, "version", t.version.empty() ? "2.0" : t.version);
+    if (!t.state_type.empty()) {
+      xmlNode* source = add_element(b, "source");
+      set_attr(source, "type", t.state_type);
+      set_attr(source, "path", t.state_path);
+    }
+  }
+  if (!t.device_path.empty()) set_attr(add_element(b, "device"), "path", t.device_path);
+}
+
+void add_memory_backing(xmlNode* root, const MemoryBacking& mb) {
+  if (!mb.hugepages && mb.source_type.empty()) return;
+  xmlNode* n = add_element(root, "memoryBacking");
+  if (mb.hugepages) {
+    xmlNode* huge = add_element(n, "hugepages");
+    for (const HugePage& p : mb.pages) {
+      xmlNode* page = add_element(huge, "page");
+      set_attr(page, "size", std::to_string(p.size_kib));
+      set_attr(page, "unit", "KiB");
+      if (!p.nodeset.empty()) set_attr(page, "nodeset", p.nodeset);
+    }
+  }
+  if (!mb.source_type.empty()) set_attr(add_element(n, "source"), "type", mb.source_type);
+}
+
 }  // namespace
 
 XmlDocPtr build_domain_skeleton(const DomainDef& def) {
@@ -208,6 +238,7 @@ XmlDocPtr build_domain_skeleton(const DomainDef& def) {
   xmlNode* root = new_element(doc.get(), "domain");
   xmlDocSetRootElement(doc.get(), root);
   set_attr(root, "type", def.type.empty() ? "kvm" : def.type);
+  add_memory_backing(root, def.memory_backing);
   add_os(root, def.os);
   xmlNode* devices = add_element(root, "devices");
   for (const Disk& d : def.disks) add_disk(devices, d);
@@ -220,12 +251,7 @@ XmlDocPtr build_domain_skeleton(const DomainDef& def) {
   }
   for (const Hostdev& h : def.hostdevs) add_hostdev(devices, h);
   for (const Chardev& c : def.chardevs) add_chardev(devices, c);
-  for (const Tpm& t : def.tpms) {
-    xmlNode* n = add_element(devices, "tpm");
-    xmlNode* b = add_element(n, "backend");
-    set_attr(b, "type", t.backend);
-    if (!t.device_path.empty()) set_attr(add_element(b, "device"), "path", t.device_path);
-  }
+  for (const Tpm& t : def.tpms) add_tpm(devices, t);
   for (const MemoryDevice& m : def.memory_devices) {
     xmlNode* n = add_element(devices, "memory");
     set_attr(n, "model", m.model);

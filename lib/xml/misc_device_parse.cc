@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// <filesystem>, <tpm> and <memory> devices: one host path each.
+// <filesystem>, <tpm> and <memory> devices: the host paths each one names.
 #include <string>
 
 #include "xml/device_parse.h"
@@ -26,7 +26,67 @@ Result<std::optional<Filesystem>> parse_filesystem(const xmlNode* node) {
   return std::optional<Filesystem>(std::move(fs));
 }
 
-Result<Tpm> parse_tpm(const xmlNode* node) {
+namespace {
+
+bool is_x86(std::string_view arch) {
+  return arch == "x86_64" || arch == "i686" || arch == "i586" || arch == "i486" || arch == "i386";
+}
+
+// libvirt's post-parse default: tpm-tis (also what an absent model means,
+// except on ppc64) keeps its historical TPM 1.2 on x86; everything else gets
+// a TPM 2.0. The version picks the state directory, so it must match.
+std::string default_tpm_version(std::string_view model, std::string_view arch) {
+  bool tis = model == "tpm-tis" || (model.empty() && arch.rfind("ppc64", 0) != 0);
+  return (tis && is_x86(arch)) ? "1.2" : "2.0";
+}
+
+Result<void> parse_tpm_emulator(const xmlNode* node, const xmlNode* backend, std::string_view arch,
+                                Tpm* t) {
+  if (std::optional<std::string> v = attr(backend, "version")) {
+    if (*v != "1.2" && *v != "2.0") {
+      return make_error(ErrorCode::kInvalidInput,
+                        "tpm: <backend version=" + quoted(*v) + ">: must be '1.2' or '2.0'");
+    }
+    t->version = *v;
+  } else {
+    t->version = default_tpm_version(attr(node, "model").value_or(""), arch);
+  }
+  const xmlNode* source = first_child(backend, "source");
+  if (source == nullptr) return ok();
+  t->state_type = attr(source, "type").value_or("");
+  if (t->state_type != "dir" && t->state_type != "file") {
+    return make_error(
+        ErrorCode::kInvalidInput,
+        "tpm: <backend><source type=" + quoted(t->state_type) + ">: must be 'dir' or 'file'");
+  }
+  t->state_path = attr(source, "path").value_or("");
+  if (t->state_path.empty()) {
+    return make_error(ErrorCode::kInvalidInput, "tpm: <backend><source>: missing path=");
+  }
+  return require_absolute(t->state_path, "tpm: <backend><source>");
+}
+
+}  // namespace
+
+std::string host_arch() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__i386__)
+  return "i686";
+#elif defined(__aarch64__)
+  return "aarch64";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return "ppc64le";
+#elif defined(__powerpc64__)
+  return "ppc64";
+#elif defined(__s390x__)
+  return "s390x";
+#else
+  return "";
+#endif
+}
+
+Result<Tpm> parse_tpm(const xmlNode* node, std::string_view arch) {
   Tpm t;
   const xmlNode* backend = first_child(node, "backend");
   if (backend == nullptr) return make_error(ErrorCode::kInvalidInput, "tpm: missing <backend>");
@@ -41,6 +101,7 @@ Result<Tpm> parse_tpm(const xmlNode* node) {
     t.device_path = "/dev/tpm0";  // libvirt's default for passthrough
   }
   if (!t.device_path.empty()) SVIRT_TRY(require_absolute(t.device_path, "tpm: <device>"));
+  if (t.backend == "emulator") SVIRT_TRY(parse_tpm_emulator(node, backend, arch, &t));
   return t;
 }
 

@@ -75,7 +75,7 @@ std::string render(const std::string& name) {
   }
   std::string out = "process " + (label.label.empty() ? "-" : label.label) + "\n";
   out += "image " + (label.imagelabel.empty() ? "-" : label.imagelabel) + "\n";
-  auto res = plan_resources(*def, "selinux", label, *defaults);
+  auto res = plan_resources(*def, "selinux", label, *defaults, config);
   if (!res) return "error " + res.error().message + "\n";
   for (const ResourceLabel& r : *res)
     out += std::string(resource_kind_name(r.kind)) + " " + r.device + " " + r.path + " " +
@@ -179,7 +179,7 @@ void test_devices_through_fake_sysfs(void**) {
   auto defaults = backend->defaults(config);
   auto intent = plan_intent(*def, "selinux", *defaults, config);
   SecurityLabel label = make_dynamic_label(*intent, "selinux", 5, 9);
-  auto res = plan_resources(*def, "selinux", label, *defaults, DeviceRoot{root});
+  auto res = plan_resources(*def, "selinux", label, *defaults, config, DeviceRoot{root});
   if (!res) std::fprintf(stderr, "%s\n", res.error().message.c_str());
   assert_true(res.ok());
   std::string got;
@@ -189,7 +189,8 @@ void test_devices_through_fake_sysfs(void**) {
                       "/run/p.out system_u:object_r:svirt_image_t:s0:c5,c9\n"
                       "/dev/vfio/7 system_u:object_r:svirt_image_t:s0\n");
   // The real host has no such device: a clear error, not a silent skip.
-  auto none = plan_resources(*def, "selinux", label, *defaults, DeviceRoot{root + "/nowhere"});
+  auto none =
+      plan_resources(*def, "selinux", label, *defaults, config, DeviceRoot{root + "/nowhere"});
   assert_false(none.ok());
   assert_non_null(strstr(none.error().message.c_str(), "0000:06:12.5"));
   assert_int_equal(std::system(("rm -rf " + root).c_str()), 0);

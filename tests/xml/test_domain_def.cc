@@ -499,6 +499,94 @@ void test_built_in_code(void**) {
   assert_string_equal(back->format(FormatMode::kLive).c_str(), live.c_str());
 }
 
+// swtpm state and memory backing: the fields the planner derives host paths
+// from, libvirt's default TPM version, page sizes in KiB, and a definition
+// built in code that formats and parses back to the same fields.
+void test_tpm_emulator_and_memory_backing(void**) {
+  DomainDef tpm = parse_data("tpm-emulator.xml");
+  assert_int_equal(tpm.tpms.size(), 2);
+  assert_string_equal(tpm.tpms[0].version.c_str(), "2.0");
+  assert_string_equal(tpm.tpms[0].state_type.c_str(), "dir");
+  assert_string_equal(tpm.tpms[0].state_path.c_str(), "/srv/vm/vtpm/tpm");
+  assert_string_equal(tpm.tpms[1].version.c_str(), "1.2");  // tpm-tis on x86_64
+  assert_string_equal(tpm.tpms[1].state_type.c_str(), "file");
+  assert_string_equal(tpm.tpms[1].state_path.c_str(), "/srv/vm/vtpm/tpm.state");
+  // Passthrough TPMs have no version or state.
+  DomainDef pass = parse_data("tpm.xml");
+  assert_string_equal(pass.tpms[0].version.c_str(), "");
+  assert_string_equal(pass.tpms[1].version.c_str(), "2.0");
+
+  // libvirt's default version by model and architecture.
+  struct {
+    const char* arch;
+    const char* model;
+    const char* version;
+  } cases[] = {
+      {"x86_64", "tpm-tis", "1.2"},  {"i686", "", "1.2"},    {"x86_64", "tpm-crb", "2.0"},
+      {"aarch64", "tpm-tis", "2.0"}, {"ppc64le", "", "2.0"}, {"ppc64", "tpm-spapr", "2.0"},
+  };
+  for (const auto& c : cases) {
+    std::string model = *c.model ? std::string(" model='") + c.model + "'" : "";
+    std::string xml = std::string("<domain type='kvm'><name>v</name><os><type arch='") + c.arch +
+                      "'>hvm</type></os><devices><tpm" + model +
+                      "><backend type='emulator'/></tpm></devices></domain>";
+    svirt::Result<DomainDef> d = DomainDef::parse(xml);
+    assert_true(d.ok());
+    if (d->tpms.at(0).version != c.version)
+      fail_msg("%s %s: version %s, expected %s", c.arch, c.model, d->tpms[0].version.c_str(),
+               c.version);
+  }
+
+  DomainDef mem = parse_data("memory-backing.xml");
+  assert_true(mem.memory_backing.hugepages);
+  assert_int_equal(mem.memory_backing.pages.size(), 3);
+  assert_int_equal(mem.memory_backing.pages[0].size_kib, 2048);  // 2 M
+  assert_string_equal(mem.memory_backing.pages[0].nodeset.c_str(), "0-1,^1");
+  assert_int_equal(mem.memory_backing.pages[1].size_kib, 1048576);  // 2^30 bytes
+  assert_int_equal(mem.memory_backing.pages[2].size_kib, 4096);     // KiB when no unit
+  assert_string_equal(mem.memory_backing.pages[2].nodeset.c_str(), "");
+  assert_string_equal(mem.memory_backing.source_type.c_str(), "file");
+  DomainDef plain = parse_data("minimal.xml");
+  assert_false(plain.memory_backing.hugepages);
+  assert_string_equal(plain.memory_backing.source_type.c_str(), "");
+  // Decimal units and a byte count that is no whole KiB (rounded up, as libvirt does).
+  svirt::Result<DomainDef> kb = DomainDef::parse(
+      "<domain type='kvm'><name>v</name><memoryBacking><hugepages><page size='2' unit='MB'/>"
+      "<page size='1025' unit='bytes'/></hugepages></memoryBacking></domain>");
+  assert_true(kb.ok());
+  assert_int_equal(kb->memory_backing.pages[0].size_kib, 1954);  // 2000000 / 1024, rounded up
+  assert_int_equal(kb->memory_backing.pages[1].size_kib, 2);
+
+  DomainDef def;
+  def.type = "kvm";
+  def.name = "coded-tpm";
+  svirt::Tpm emu;
+  emu.backend = "emulator";  // version left empty: 2.0
+  emu.state_type = "dir";
+  emu.state_path = "/srv/tpm";
+  def.tpms.push_back(emu);
+  svirt::Tpm old;
+  old.backend = "emulator";
+  old.version = "1.2";
+  def.tpms.push_back(old);
+  def.memory_backing.hugepages = true;
+  def.memory_backing.pages.push_back(svirt::HugePage{1048576, "0"});
+  def.memory_backing.source_type = "memfd";
+  const std::string out = def.format();
+  svirt::Result<DomainDef> back = DomainDef::parse(out);
+  if (!back) fail_msg("%s\n%s", back.error().message.c_str(), out.c_str());
+  assert_string_equal(back->tpms.at(0).version.c_str(), "2.0");
+  assert_string_equal(back->tpms.at(0).state_type.c_str(), "dir");
+  assert_string_equal(back->tpms.at(0).state_path.c_str(), "/srv/tpm");
+  assert_string_equal(back->tpms.at(1).version.c_str(), "1.2");
+  assert_string_equal(back->tpms.at(1).state_path.c_str(), "");
+  assert_true(back->memory_backing.hugepages);
+  assert_int_equal(back->memory_backing.pages.at(0).size_kib, 1048576);
+  assert_string_equal(back->memory_backing.pages.at(0).nodeset.c_str(), "0");
+  assert_string_equal(back->memory_backing.source_type.c_str(), "memfd");
+  assert_string_equal(back->format().c_str(), out.c_str());
+}
+
 void test_domain_names(void**) {
   assert_true(svirt::validate_domain_name("web-01_a.b").ok());
   assert_true(svirt::validate_domain_name(std::string(64, 'x')).ok());
@@ -630,6 +718,7 @@ int main() {
       cmocka_unit_test(test_device_def),
       cmocka_unit_test(test_value_semantics),
       cmocka_unit_test(test_built_in_code),
+      cmocka_unit_test(test_tpm_emulator_and_memory_backing),
       cmocka_unit_test(test_domain_names),
       cmocka_unit_test(test_billion_laughs_is_fast),
       cmocka_unit_test(test_external_entity_never_read),
