@@ -72,8 +72,7 @@ class SVIRT_EXPORT AuditSink {
   // lifecycle call: the manager reports it once per call as a warning (in
   // PreparedDomain::warnings or ReleaseReport::warnings; attach() and
   // detach() have no warnings and drop it).
-  virtual Result<void> send(AuditRecordType type, const std::string& message,
-                            bool success) = 0;
+  virtual Result<void> send(AuditRecordType type, const std::string& message, bool success) = 0;
 };
 
 }  // namespace svirt

@@ -10,8 +10,10 @@ namespace svirt {
 
 const char* audit_record_type_name(AuditRecordType type) noexcept {
   switch (type) {
-    case AuditRecordType::kResource: return "VIRT_RESOURCE";
-    case AuditRecordType::kMachineId: return "VIRT_MACHINE_ID";
+    case AuditRecordType::kResource:
+      return "VIRT_RESOURCE";
+    case AuditRecordType::kMachineId:
+      return "VIRT_MACHINE_ID";
   }
   return "VIRT_RESOURCE";
 }
@@ -100,8 +102,8 @@ struct AuditLog::Batch {
 
   void report(std::vector<std::string>* warnings) const {
     if (failed == 0 || warnings == nullptr) return;
-    std::string w = "audit: " + std::to_string(failed) +
-                    (failed == 1 ? " record" : " records") + " not sent: " + first_error;
+    std::string w = "audit: " + std::to_string(failed) + (failed == 1 ? " record" : " records") +
+                    " not sent: " + first_error;
     warnings->push_back(std::move(w));
   }
 };
@@ -137,9 +139,8 @@ void AuditLog::hotplug(const DomainDef& live, const DeviceDef& dev, bool attach,
   for (const Disk& d : dev.disks) {
     std::string path = audited_disk_path(d);
     if (path.empty()) continue;
-    b.send(AuditRecordType::kResource,
-           attach ? disk_resource_message(live, "attach", "", path)
-                  : disk_resource_message(live, "detach", path, ""));
+    b.send(AuditRecordType::kResource, attach ? disk_resource_message(live, "attach", "", path)
+                                              : disk_resource_message(live, "detach", path, ""));
   }
   b.report(warnings);
 }

@@ -27,12 +27,11 @@ Result<std::shared_ptr<LibauditSink>> LibauditSink::open() {
 
 LibauditSink::~LibauditSink() { audit_close(fd_); }
 
-Result<void> LibauditSink::send(AuditRecordType type, const std::string& message,
-                                bool success) {
+Result<void> LibauditSink::send(AuditRecordType type, const std::string& message, bool success) {
   std::lock_guard<std::mutex> hold(mu_);
   errno = 0;
-  int rc = audit_log_user_message(fd_, static_cast<int>(type), message.c_str(), nullptr,
-                                  nullptr, nullptr, success ? 1 : 0);
+  int rc = audit_log_user_message(fd_, static_cast<int>(type), message.c_str(), nullptr, nullptr,
+                                  nullptr, success ? 1 : 0);
   if (rc >= 0) return ok();
   // libaudit leaves the cause in errno, or only in the return value.
   int e = errno > 0 ? errno : -rc;

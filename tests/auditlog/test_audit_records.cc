@@ -188,7 +188,8 @@ void test_failed_prepare_sends_failure_records(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/present.img", gone = f.dir + "/absent.img";
   write_file(a);
-  auto def = parse_domain(domain_xml("broken", kUuid, file_disk(a, "vda") + file_disk(gone, "vdb")));
+  auto def =
+      parse_domain(domain_xml("broken", kUuid, file_disk(a, "vda") + file_disk(gone, "vdb")));
   assert_true(def.has_value());
   auto p = f.mgr->prepare(*def);
   assert_false(p.ok());

@@ -96,7 +96,8 @@ void test_encoding_matches_libaudit(void**) {
     std::string v(1, static_cast<char>(c));
     std::string mine = internal::audit_encode_nv("vm", v);
     std::string theirs = libaudit_encode("vm", v);
-    if (mine != theirs) std::fprintf(stderr, "byte 0x%02x: %s vs %s\n", c, mine.c_str(), theirs.c_str());
+    if (mine != theirs)
+      std::fprintf(stderr, "byte 0x%02x: %s vs %s\n", c, mine.c_str(), theirs.c_str());
     assert_string_equal(mine.c_str(), theirs.c_str());
   }
   const char* values[] = {"", "?", "web", "my vm \"prod\"", "/var/lib/images/a b.qcow2",
@@ -211,8 +212,7 @@ void test_host_audit_never_fails_the_operation(void** st) {
   auto m = open_default(f);
   auto p = m->prepare(two_disks(f, "svirt-libaudit-test"));
   assert_true(p.ok());
-  for (const auto& w : p->warnings)
-    assert_int_equal(w.rfind("audit: ", 0), 0);
+  for (const auto& w : p->warnings) assert_int_equal(w.rfind("audit: ", 0), 0);
   auto r = m->release("svirt-libaudit-test");
   assert_true(r.ok() && r->restore.ok());
   assert_int_equal(fake_audit_count(), 0);  // nothing went to the stand-in
