@@ -9,9 +9,8 @@
 // can write the save directory) would move the label, and with it the VM's
 // writes, onto the link's target.
 #include <errno.h>
-#include <sys/stat.h>
-
 #include <glib.h>
+#include <sys/stat.h>
 
 #include "core/labeling_driver.h"
 
@@ -29,15 +28,14 @@ Result<OpenedPath> LabelingDriver::open_saved_state_file(const std::string& path
                       "save file '" + path + "'", err);
   }
   if (S_ISLNK(named.st_mode))
-    return make_error(ErrorCode::kOperationFailed,
-                      "save file '" + path + "': is a symlink (to '" + opened->resolved +
-                          "'): name the file itself");
+    return make_error(ErrorCode::kOperationFailed, "save file '" + path + "': is a symlink (to '" +
+                                                       opened->resolved +
+                                                       "'): name the file itself");
   if (named.st_dev != opened->st.st_dev || named.st_ino != opened->st.st_ino)
     return make_error(ErrorCode::kOperationFailed,
                       "save file '" + path + "': replaced while it was being opened");
   if (!S_ISREG(opened->st.st_mode))
-    return make_error(ErrorCode::kOperationFailed,
-                      "save file '" + path + "': not a regular file");
+    return make_error(ErrorCode::kOperationFailed, "save file '" + path + "': not a regular file");
   return opened;
 }
 

@@ -16,6 +16,7 @@ struct Magic {
   uint32_t f_type;
   const char* name;
 };
+// clang-format off
 constexpr Magic kSharedMagics[] = {
     {0x6969, "nfs"},
     {0x517B, "smb"},
@@ -31,6 +32,7 @@ constexpr Magic kSharedMagics[] = {
     {0x19830326, "beegfs"},
     {0x01021997, "9p"},
 };
+// clang-format on
 constexpr uint32_t kFuseMagic = 0x65735546;
 
 std::string read_all(const std::string& path) {

@@ -7,6 +7,9 @@
 // Which files are "shared" is injected (SharedStorage::probe and ::paths);
 // the statfs-based detection is tested on its own parts.
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,10 +24,6 @@
 #include "state/state_dir.h"
 #include "svirt/manager.h"
 #include "test_support.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 extern "C" {
 #include <cmocka.h>
 }
@@ -280,7 +279,8 @@ void test_incoming_leaves_shared_storage(void** st) {
   // The label the VM here cannot use is pointed out.
   bool warned = false;
   for (const std::string& w : p->warnings)
-    warned = warned || (w.find(shared) != std::string::npos && w.find("shared") != std::string::npos);
+    warned =
+        warned || (w.find(shared) != std::string::npos && w.find("shared") != std::string::npos);
   assert_true(warned);
   // Only the local file is recorded.
   auto t = files(f);
@@ -331,8 +331,8 @@ void test_incoming_shared_paths(void** st) {
   s.paths = {nfs + "/"};
   s.probe = [](int, const std::string&) { return false; };
   auto m = open(f);
-  auto p = m->prepare(domain("vm", disk(in, "vda") + disk(out, "vdb"), carried("c1,c2")),
-                      incoming(s));
+  auto p =
+      m->prepare(domain("vm", disk(in, "vda") + disk(out, "vdb"), carried("c1,c2")), incoming(s));
   assert_true(p.ok());
   assert_string_equal(label_of(in)->c_str(), kSourceImage);
   assert_string_equal(label_of(out)->c_str(), p->label.imagelabel.c_str());
@@ -436,8 +436,9 @@ void test_two_hosts_round_trip(void** st) {
   Fixture dst{f.dir, f.dir + "/state-dst"};
   auto src = open(f);
   auto d = open(dst);
-  std::string sl = "<seclabel type='static' model='selinux' relabel='yes'>"
-                   "<label>system_u:system_r:svirt_t:s0:c7,c8</label></seclabel>";
+  std::string sl =
+      "<seclabel type='static' model='selinux' relabel='yes'>"
+      "<label>system_u:system_r:svirt_t:s0:c7,c8</label></seclabel>";
   auto p = src->prepare(domain("vm", disk(shared, "vda") + disk(src_nvram, "vdb"), sl));
   assert_true(p.ok());
   std::string img = *label_of(shared);
@@ -467,9 +468,9 @@ void test_shared_fs_magic_and_fuse(void**) {
   assert_string_equal(internal::shared_fs_magic_name(0x7461636F), "ocfs2");
   assert_string_equal(internal::shared_fs_magic_name(0x00C36400), "ceph");
   assert_string_equal(internal::shared_fs_magic_name(0x01021997), "9p");
-  assert_null(internal::shared_fs_magic_name(0xEF53));        // ext4
-  assert_null(internal::shared_fs_magic_name(0x01021994));    // tmpfs
-  assert_null(internal::shared_fs_magic_name(0x65735546));    // fuse: by mount type
+  assert_null(internal::shared_fs_magic_name(0xEF53));      // ext4
+  assert_null(internal::shared_fs_magic_name(0x01021994));  // tmpfs
+  assert_null(internal::shared_fs_magic_name(0x65735546));  // fuse: by mount type
   assert_true(internal::fuse_type_is_shared("fuse.glusterfs"));
   assert_true(internal::fuse_type_is_shared("fuse.ceph-fuse"));
   assert_false(internal::fuse_type_is_shared("fuse.sshfs"));
@@ -526,8 +527,7 @@ int main() {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_incoming_shared_paths, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migrated_release_forgets_shared, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_migrated_release_shared_file_used_here, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_migrated_release_shared_file_used_here, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migrated_release_all_local, setup, teardown),
       cmocka_unit_test_setup_teardown(test_two_hosts_round_trip, setup, teardown),
       cmocka_unit_test(test_shared_fs_magic_and_fuse),

@@ -4,6 +4,9 @@
 // domain and given back their label; refused when named through a symlink,
 // when not a regular file, when missing, when a system path; nothing
 // recorded or changed by a refusal.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,10 +17,6 @@
 #include "state/state_dir.h"
 #include "svirt/manager.h"
 #include "test_support.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 extern "C" {
 #include <cmocka.h>
 }
