@@ -1,20 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# build-guest-root.sh ROOT SRC_DIR PROBE [SVIRT LIBSVIRT]
+# build-guest-root.sh ROOT SRC_DIR PROBE [SVIRT LIBSVIRT [MINI_DOM0 DOMAIN_DIR]]
 #
 # Assembles the enforcement guest's root filesystem in ROOT (which must not exist): busybox as
 # the shell, the host's SELinux tools and policy, the probe and, when given, the svirt command
-# with its library. Dynamically linked programs get every library ldd reports, at the same path
+# with its library, and the example management stack with Debian's qemu-system-x86_64 and the
+# example's domain XMLs. Dynamically linked programs get every library ldd reports, at the same path
 # as on the host, so file_contexts labels them (lib_t, ld_so_t, bin_t) like on a real system.
 set -euo pipefail
 
-root=$1 src=$2 probe=$3 svirt=${4:-} libsvirt=${5:-}
+root=$1 src=$2 probe=$3 svirt=${4:-} libsvirt=${5:-} dom0=${6:-} dom0_xml=${7:-}
 [ ! -e "$root" ] || { echo "build-guest-root: $root already exists" >&2; exit 1; }
 
 mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,usr/libexec/svirt-enforce,etc/selinux} \
   "$root"/{proc,sys,dev,run,tmp,root,newroot} \
-  "$root"/var/lib/libvirt/{images,svirt} "$root"/var/log/libvirt
+  "$root"/var/lib/libvirt/{images,svirt,qemu} "$root"/var/log/libvirt
 chmod 1777 "$root/tmp"
 chmod 0700 "$root/root"
 # Debian 12 has a merged /usr: ldd names /lib/... paths that must resolve the same way.
@@ -58,6 +59,7 @@ cat >> "$root/etc/selinux/default/contexts/files/file_contexts.local" <<'EOF'
 /usr/libexec/svirt-probe	--	system_u:object_r:qemu_exec_t:s0
 /usr/libexec/svirt-enforce/virtd-standin	--	system_u:object_r:virtd_exec_t:s0
 /usr/libexec/svirt-enforce/orchestrate\.sh	--	system_u:object_r:init_exec_t:s0
+/usr/libexec/svirt-enforce/mini-dom0	--	system_u:object_r:virtd_exec_t:s0
 EOF
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
@@ -83,4 +85,20 @@ if [ -n "$svirt" ]; then
     canon=${lib/#\/lib\//\/usr\/lib\/}
     [ -e "$root$canon" ] || copy_file "$lib" "$canon"
   done
+fi
+
+if [ -n "$dom0" ]; then
+  # The example stack runs as virtd_t like svirt; qemu keeps Debian's path, so the policy's own
+  # file_contexts make it qemu_exec_t, the entrypoint of svirt_t.
+  copy_program "$dom0" /usr/libexec/svirt-enforce/mini-dom0
+  copy_program /usr/bin/qemu-system-x86_64
+  # Debian builds TCG as a loadable module; the BIOS comes from the seabios package.
+  for m in /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so; do copy_program "$m"; done
+  copy_file /usr/share/seabios/bios-256k.bin
+  copy_file /usr/share/qemu/kvmvapic.bin  # an option ROM qemu loads even under TCG
+  mkdir -p "$root/usr/share/svirt-enforce/dom0"
+  cp "$dom0_xml"/*.xml "$root/usr/share/svirt-enforce/dom0/"
+  if command -v strip >/dev/null; then
+    strip --strip-debug "$root/usr/libexec/svirt-enforce/mini-dom0"
+  fi
 fi

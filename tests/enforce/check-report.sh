@@ -258,6 +258,82 @@ check "after all VMs stopped, every file has its original label" \
 check "svirt list is empty afterwards" \
   eval "[ \"\$(section list-after | grep -vc '^NAME')\" = 0 ]"
 
+# --- save files (svirt save-label / restore-save-label) ------------------------------------------
+if [ -n "$(section exit-saver)" ]; then
+  echo "save file:"
+  save=$IMG/saver.save
+  section_context() { section "log-$1" | sed -n 's/^context //p' | head -n 1; }
+  saver=$(section_context saver)
+  saver_img=$O:svirt_image_t:${saver#"$S:svirt_t:"}
+  printf '  %s: %s while saver runs, %s after\n' "$save" \
+    "$(section save-label-set | awk '{ print $1 }')" "$(section save-label-restored | awk '{ print $1 }')"
+  ((demo)) && { section save-label-out | indent; section save-label-restore-out | indent; }
+  check "saver runs in a dynamic pair and exits 0" \
+    eval "[[ '$saver' =~ ^$S:svirt_t:s0:c[0-9]+,c[0-9]+$ ]] && has exit-saver '^exit 0$'"
+  check "save-label gives the save file saver's image label ($saver_img)" \
+    eval "[ \"\$(section save-label-set | awk '{ print \$1 }')\" = '$saver_img' ]"
+  check "saver reads and writes its save file" \
+    eval "has log-saver '^read $save OK$' && has log-saver '^write $save OK$'"
+  check "restore-save-label gives the file back its original label" \
+    eval "[ \"\$(section save-label-restored)\" = \"\$(section save-label-before)\" ]"
+  check "another VM cannot read or write the save file, and the kernel logged it" \
+    eval "has log-other '^read $save EACCES$' && has log-other '^write $save EACCES$' &&
+          grep -F 'name=\"saver.save\"' <<<\"\$avc\" |
+            grep -qF 'scontext=$(section_context other) tcontext=$O:virt_image_t:s0 tclass=file'"
+fi
+
+# --- the example management stack with real QEMU ----------------------------------------------
+dom0_out=$(section dom0)
+if [ -n "$dom0_out$(section dom0-exit)" ]; then
+  echo "mini dom0 (examples/mini-dom0, real qemu-system-x86_64 guests under TCG):"
+  ((demo)) && indent <<<"$dom0_out"
+  dom0_field() { sed -n "s/^$1: $2 //p" <<<"$3" | head -n 1; }
+  check "mini-dom0 exits 0: every guest ran and was cleaned up" has dom0-exit '^exit 0$'
+  declare -A dom0_pair=()
+  for vm in web db; do
+    label=$(dom0_field "$vm" label "$dom0_out")
+    proc=$(dom0_field "$vm" pid "$dom0_out" | sed 's/^[0-9]* running as //')
+    img=$(dom0_field "$vm" imagelabel "$dom0_out")
+    dom0_pair[$vm]=${label#"$S:svirt_t:"}  # s0:cA,cB
+    printf '  %-4s qemu ran as %s\n' "$vm" "${proc:-?}"
+    check "$vm: qemu runs as the label svirt chose, a dynamic svirt_t pair" \
+      eval "[[ '$label' =~ ^$S:svirt_t:s0:c[0-9]+,c[0-9]+$ ]] && [ '$proc' = '$label' ]"
+    check "$vm: its disk and serial log carried $img, the shared read-only disk virt_content_t" \
+      eval "grep -qE '^$vm: resource hda [^ ]+ $img was ' <<<\"\$dom0_out\" &&
+            grep -qE '^$vm: resource serial0 [^ ]+ $img was ' <<<\"\$dom0_out\" &&
+            grep -qE '^$vm: resource hdb [^ ]+ $O:virt_content_t:s0 was ' <<<\"\$dom0_out\""
+    check "$vm: the guest read its greeting from its own disk and wrote to it" \
+      eval "grep -qx '$vm: serial hello from $vm, read from its own disk' <<<\"\$dom0_out\" &&
+            grep -qx '$vm: serial disk written' <<<\"\$dom0_out\" &&
+            grep -qx '$vm: marker yes' <<<\"\$dom0_out\" &&
+            grep -qx '$vm: exit 3 guest ok' <<<\"\$dom0_out\""
+    check "$vm: no denial of its qemu on a file carrying its own label" \
+      eval "! grep -F 'scontext=$label ' <<<\"\$avc\" | grep -qF 'tcontext=$O:svirt_image_t:${dom0_pair[$vm]} '"
+  done
+  check "web and db hold different pairs" eval "[ '${dom0_pair[web]}' != '${dom0_pair[db]}' ]"
+  check "db's disks reached qemu as passed descriptors (-add-fd, /dev/fdset), web's by path" \
+    eval "grep -qE '^db: command .* -add-fd fd=3,set=1 -drive file=/dev/fdset/1,' <<<\"\$dom0_out\" &&
+          grep -qE '^web: command .* -drive file=$IMG/dom0-web.img,' <<<\"\$dom0_out\""
+  check "after the stack stopped, every file has its original label" \
+    same "$(section dom0-labels-after | awk '{ print $1 }' | tr '\n' ' ')" \
+    "$O:virt_image_t:s0 $O:virt_image_t:s0 $O:virt_image_t:s0:c0.c1023 $O:virt_image_t:s0 $O:svirt_runtime_t:s0 $O:svirt_runtime_t:s0 "
+  # Control: the same db without descriptors cannot reach its disk, which it may not look up.
+  ctl=$(section dom0-control)
+  ctl_label=$(dom0_field db label "$ctl")
+  printf '  control: db without passed descriptors: %s\n' \
+    "$(section dom0-control-err | grep -m1 'Could not open' | sed 's/.*: Could not open/could not open/')"
+  check "control: db started by path fails (exit 1) and its labels are restored" \
+    eval "grep -qx 'exit 1' <<<\"\$(section dom0-control-exit)\" &&
+          grep -qx 'db: exit 1 qemu failed' <<<\"\$ctl\" &&
+          grep -qE '^db: restored hda [^ ]+ restored now $O:virt_image_t:s0$' <<<\"\$ctl\""
+  check "control: qemu was denied opening the path, the kernel logged the search denial" \
+    eval "grep -q 'dom0-db.img.: Permission denied' <<<\"\$(section dom0-control-err)\" &&
+          grep -F '{ search }' <<<\"\$avc\" | grep -F 'name=\"private\"' |
+            grep -qF 'scontext=$ctl_label tcontext=$O:virt_image_t:s0:c0.c1023 tclass=dir'"
+  check "svirt list is empty after the stack" \
+    eval "[ \"\$(section dom0-list-after | grep -vc '^NAME')\" = 0 ]"
+fi
+
 if ((demo)); then
   echo
   print_matrix

@@ -53,10 +53,12 @@ done
 probe=$build/tests/enforce/svirt-probe
 svirt=$build/tools/svirt
 libsvirt=$build/libsvirt.so.0
+dom0=$build/examples/mini-dom0/mini-dom0
 [ -x "$probe" ] || fail "probe not built: $probe"
 if ((preflight)); then
-  svirt='' libsvirt=''
+  svirt='' libsvirt='' dom0=''
 else
+  [ -x "$dom0" ] || fail "example stack not built: $dom0"
   [ -x "$svirt" ] || fail "svirt command not built: $svirt"
   [ -e "$libsvirt" ] || fail "library not built: $libsvirt"
 fi
@@ -127,7 +129,8 @@ work=$build/tests/enforce/work
 rm -rf "$work"
 mkdir -p "$work"
 t_root=$(now)
-"$here/build-guest-root.sh" "$work/root" "$here" "$probe" "$svirt" "$libsvirt"
+"$here/build-guest-root.sh" "$work/root" "$here" "$probe" "$svirt" "$libsvirt" "$dom0" \
+  "$here/../../examples/mini-dom0/domains"
 ((preflight)) && touch "$work/root/etc/svirt-enforce-preflight"
 (cd "$work/root" && find . -print0 | cpio -o -0 -H newc -R 0:0 --quiet) >"$work/initramfs.cpio"
 say "guest root: $(du -sh "$work/root" | cut -f1), initramfs $(du -h "$work/initramfs.cpio" |

@@ -18,7 +18,7 @@ LOGS=$WORK/logs
 mkdir -p "$X" "$LOGS" "$IMG/private"
 # The example's own domains, moved under this test's directory.
 for f in "$SRC"/examples/mini-dom0/domains/*.xml; do
-  sed -e "s#/var/lib/libvirt/images#$IMG#; s#/var/log/libvirt/qemu#$LOGS#" "$f" >"$X/$(basename "$f")"
+  sed -e "s#/var/lib/libvirt/images#$IMG#; s#/var/lib/libvirt/qemu#$LOGS#" "$f" >"$X/$(basename "$f")"
 done
 new_state
 # A label the tools image had before: it must come back after both VMs.

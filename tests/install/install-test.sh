@@ -74,7 +74,7 @@ LD_LIBRARY_PATH="$lib" ldd "$tmp/mini-dom0" | grep -q "$lib/libsvirt.so.0" ||
 if command -v qemu-system-x86_64 >/dev/null; then
   mkdir -p "$tmp/dom0/xml" "$tmp/dom0/img"
   sed -e "s#/var/lib/libvirt/images/dom0-tools.img#$tmp/dom0/img/tools.img#" \
-    -e "s#/var/lib/libvirt/images#$tmp/dom0/img#; s#/var/log/libvirt/qemu#$tmp/dom0#" \
+    -e "s#/var/lib/libvirt/images#$tmp/dom0/img#; s#/var/lib/libvirt/qemu#$tmp/dom0#" \
     "$top/examples/mini-dom0/domains/web.xml" >"$tmp/dom0/xml/web.xml"
   out=$(LD_LIBRARY_PATH="$lib" "$tmp/mini-dom0" --driver none --state-dir "$tmp/dom0/state" \
     "$tmp/dom0/xml" 2>&1) || fail "installed mini-dom0 failed: $out"

@@ -21,6 +21,10 @@ note "policy loaded: mls=$(cat /sys/fs/selinux/mls) enforce=$(cat /sys/fs/selinu
 # (devtmpfs) takes labels like the root does.
 restorecon -F -R -e /proc -e /sys / || finish "restorecon failed"
 setenforce 1 || finish "setenforce failed"
+# Real QEMU under TCG generates code at run time: svirt_t needs execmem, which this boolean grants
+# (Debian's policy has no separate svirt_tcg_t). Set here, where the kernel's domain may.
+echo 1 >/sys/fs/selinux/booleans/virt_use_execmem &&
+  echo 1 >/sys/fs/selinux/commit_pending_bools || finish "cannot set virt_use_execmem"
 # Without auditd the AVC records go through printk's rate limit; lift it so none is lost.
 sysctl -q -w kernel.printk_ratelimit=0 kernel.printk_ratelimit_burst=100000
 note "root labelled, $(getenforce)"
@@ -32,6 +36,7 @@ note "root labelled, $(getenforce)"
   echo "mls $(cat /sys/fs/selinux/mls)"
   echo "policyvers $(cat /sys/fs/selinux/policyvers)"
   echo "boot-context $(/usr/bin/id -Z)"
+  echo "virt_use_execmem $(cut -d' ' -f1 /sys/fs/selinux/booleans/virt_use_execmem)"
 } | report environment
 exec 3>&-
 # Enter init_t at the full MCS range, as a real host's init does: executing the init_exec_t
