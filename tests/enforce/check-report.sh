@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# check-report.sh [--demo] [--preflight] REPORT
+# check-report.sh [--demo] [--preflight] [--audit-records] REPORT
 #
 # Asserts what the enforcement guest reported (sections "@@begin NAME" .. "@@end NAME", written
 # by guest/boot.sh and guest/orchestrate.sh), prints the access matrix and the kernel's AVC
@@ -9,11 +9,12 @@
 # No pipefail: grep -q may close a pipe early on purpose.
 set -u
 
-demo=0 preflight=0 report=
+demo=0 preflight=0 audit_records=0 report=
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
     --preflight) preflight=1 ;;
+    --audit-records) audit_records=1 ;;
     *) report=$arg ;;
   esac
 done
@@ -257,6 +258,24 @@ check "after all VMs stopped, every file has its original label" \
   <<<"$running"; echo "  after:"; section labels-after | indent; }
 check "svirt list is empty afterwards" \
   eval "[ \"\$(section list-after | grep -vc '^NAME')\" = 0 ]"
+
+# --- Linux audit records (built with libaudit) -------------------------------------------------
+if ((audit_records)); then
+  echo "audit records (the guest kernel's log of what svirt sent):"
+  virt_audit=$(section virt-audit)
+  ((demo)) && grep -E 'vm="vm1"' <<<"$virt_audit" | sed "s/.*msg='/  /; s/ exe=.*res=\([a-z]*\).*/ res=\1/"
+  for vm in "${vms[@]}"; do
+    ctx=$(context_of "$vm")
+    check "VIRT_MACHINE_ID for $vm from virtd_t: vm-ctx and img-ctx are its labels" \
+      eval "grep -F 'type=2502 ' <<<\"\$virt_audit\" | grep -F 'subj=$S:virtd_t:' |
+              grep -qF 'vm=\"$vm\" uuid=? vm-ctx=$ctx img-ctx=$O:svirt_image_t:$(range_of "$vm") model=selinux'"
+    check "VIRT_RESOURCE start and stop of $vm.img" \
+      eval "grep -F 'type=2501 ' <<<\"\$virt_audit\" |
+              grep -qF 'resrc=disk reason=start vm=\"$vm\" uuid=? old-disk=\"?\" new-disk=\"$IMG/$vm.img\"' &&
+            grep -F 'type=2501 ' <<<\"\$virt_audit\" |
+              grep -qF 'resrc=disk reason=stop vm=\"$vm\" uuid=? old-disk=\"$IMG/$vm.img\" new-disk=\"?\"'"
+  done
+fi
 
 # --- save files (svirt save-label / restore-save-label) ------------------------------------------
 if [ -n "$(section exit-saver)" ]; then

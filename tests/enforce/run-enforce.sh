@@ -146,7 +146,7 @@ case $accel in
 esac
 timeout_s=${SVIRT_ENFORCE_TIMEOUT:-300}
 # AppArmor is the kernel's default exclusive LSM; this list (CONFIG_LSM without it) picks SELinux.
-append="console=ttyS0 lsm=landlock,lockdown,yama,integrity,selinux,bpf enforcing=1"
+append="console=ttyS0 lsm=landlock,lockdown,yama,integrity,selinux,bpf enforcing=1 audit=1"
 # Without auditd, AVC records queue for printk: room enough that none is dropped in a burst.
 append+=" audit_backlog_limit=8192 log_buf_len=1M panic=-1 loglevel=4 rdinit=/init"
 kernel=$vmlinuz
@@ -180,6 +180,9 @@ grep -q '^@@status' "$work/report.txt" 2>/dev/null || {
 check_args=()
 ((demo)) && check_args+=(--demo)
 ((preflight)) && check_args+=(--preflight)
+# A build with libaudit sends VIRT_* records: the guest's kernel log must show them.
+grep -q 'SVIRT_HAVE_LIBAUDIT 1' "$build/svirt_build_config.h" 2>/dev/null &&
+  check_args+=(--audit-records)
 rc=0
 "$here/check-report.sh" "${check_args[@]}" "$work/report.txt" || rc=$?
 say "total ${boot_s}s in the guest, $(since "$t_start")s overall"

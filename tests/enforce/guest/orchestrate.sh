@@ -273,4 +273,7 @@ if [ -x /usr/bin/svirt ] && [ ! -e /etc/svirt-enforce-preflight ]; then
   [ -x /usr/libexec/svirt-enforce/mini-dom0 ] && run_dom0
 fi
 dmesg | grep 'avc:' | report avc
+# Linux audit records svirt sent (VIRT_RESOURCE 2501, VIRT_MACHINE_ID 2502): without auditd the
+# kernel prints them.
+dmesg | grep -E 'type=250[12] ' | report virt-audit
 finish "orchestrator finished"
