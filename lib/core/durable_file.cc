@@ -16,7 +16,9 @@ void sync_parent_dir(const std::string& path) {
   if (dfd.valid()) ::fsync(dfd.get());
 }
 
-Result<void> write_file_durably(const std::string& path, const std::string& content) {
+namespace {
+
+Result<void> replace_file(const std::string& path, const std::string& content, bool durable) {
   std::string tmp = path + ".tmp";
   auto fail = [&](const char* step, int err) {
     ::unlink(tmp.c_str());
@@ -36,11 +38,21 @@ Result<void> write_file_durably(const std::string& path, const std::string& cont
       p += n;
       left -= static_cast<size_t>(n);
     }
-    if (::fsync(fd.get()) != 0) return fail("cannot sync", errno);
+    if (durable && ::fsync(fd.get()) != 0) return fail("cannot sync", errno);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot replace", errno);
-  sync_parent_dir(path);
+  if (durable) sync_parent_dir(path);
   return ok();
+}
+
+}  // namespace
+
+Result<void> write_file_durably(const std::string& path, const std::string& content) {
+  return replace_file(path, content, /*durable=*/true);
+}
+
+Result<void> write_file_atomically(const std::string& path, const std::string& content) {
+  return replace_file(path, content, /*durable=*/false);
 }
 
 }  // namespace svirt::internal

@@ -16,6 +16,12 @@ namespace svirt::internal {
 // set, for the caller to say what the file is.
 Result<void> write_file_durably(const std::string& path, const std::string& content);
 
+// The same replacement without the fsyncs: atomic for every process of this
+// boot (a crashed writer leaves the old or the new content, and the page cache
+// survives it), but after a crash of the host the file may hold either, or
+// nothing. For records that only mean something during the current boot.
+Result<void> write_file_atomically(const std::string& path, const std::string& content);
+
 // fsyncs the directory holding `path` (after a rename or unlink in it).
 void sync_parent_dir(const std::string& path);
 

@@ -55,6 +55,26 @@ std::string keyfile_text(KeyFile& k) {
   return s;
 }
 
+// Boot time, seconds since the epoch (/proc/stat btime); 0 when unknown.
+time_t boot_time() {
+  std::ifstream f("/proc/stat");
+  std::string key;
+  long long value = 0;
+  while (f >> key) {
+    if (key == "btime" && (f >> value)) return static_cast<time_t>(value);
+    f.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+// Whether `path` was last written before this boot: a record in it that
+// cannot be read was cut short by the crash that ended that boot.
+bool written_before_boot(const std::string& path) {
+  struct stat st {};
+  time_t boot = boot_time();
+  return boot != 0 && ::stat(path.c_str(), &st) == 0 && st.st_mtime < boot;
+}
+
 std::string get_string(GKeyFile* kf, const char* group, const char* key) {
   gchar* v = g_key_file_get_string(kf, group, key, nullptr);
   if (v == nullptr) return {};
@@ -87,8 +107,10 @@ Result<StateLock> StateDir::lock() const {
   return StateLock(std::move(fd));
 }
 
-Result<void> StateDir::write_atomic(const std::string& name, const std::string& content) const {
-  auto r = write_file_durably(dir_ + "/" + name, content);
+Result<void> StateDir::write_atomic(const std::string& name, const std::string& content,
+                                    bool durable) const {
+  std::string path = dir_ + "/" + name;
+  auto r = durable ? write_file_durably(path, content) : write_file_atomically(path, content);
   if (!r) return state_error(dir_, r.error().message + " " + name, r.error().sys_errno);
   return ok();
 }
@@ -149,7 +171,7 @@ Result<void> StateDir::save_files(const FileTable& files) const {
     for (const std::string& u : r.users) users.push_back(u.c_str());
     g_key_file_set_string_list(k.kf, g.c_str(), "users", users.data(), users.size());
   }
-  return write_atomic(kFiles, keyfile_text(k));
+  return write_atomic(kFiles, keyfile_text(k), /*durable=*/true);
 }
 
 Result<McsRegistry> StateDir::load_registry() const {
@@ -158,7 +180,14 @@ Result<McsRegistry> StateDir::load_registry() const {
   McsRegistry reg;
   if (!text->has_value()) return reg;
   KeyFile k;
-  SVIRT_TRY(parse_keyfile(k, **text, dir_ + "/" + kRegistry));
+  auto parsed = parse_keyfile(k, **text, dir_ + "/" + kRegistry);
+  if (!parsed) {
+    if (written_before_boot(dir_ + "/" + kRegistry)) return reg;  // cut short by a host crash
+    return std::move(parsed).error();
+  }
+  // Pairs recorded during an earlier boot name processes that are gone.
+  std::string boot = get_string(k.kf, "registry", "boot_id");
+  if (!boot.empty() && boot != current_boot_id()) return reg;
   gsize n = 0;
   gchar** keys = g_key_file_get_keys(k.kf, "pairs", &n, nullptr);
   for (gsize i = 0; i < n; ++i) reg[keys[i]] = get_string(k.kf, "pairs", keys[i]);
@@ -168,8 +197,9 @@ Result<McsRegistry> StateDir::load_registry() const {
 
 Result<void> StateDir::save_registry(const McsRegistry& reg) const {
   KeyFile k;
+  g_key_file_set_string(k.kf, "registry", "boot_id", current_boot_id().c_str());
   for (const auto& [pair, dom] : reg) g_key_file_set_string(k.kf, "pairs", pair.c_str(), dom.c_str());
-  return write_atomic(kRegistry, keyfile_text(k));
+  return write_atomic(kRegistry, keyfile_text(k), /*durable=*/false);
 }
 
 static std::string domain_file(const std::string& name) {
@@ -187,6 +217,11 @@ static Result<DomainRecord> parse_domain(const std::string& text, const std::str
   r.start_time = g_key_file_get_uint64(k.kf, "domain", "start_time", nullptr);
   r.boot_id = get_string(k.kf, "domain", "boot_id");
   if (r.name.empty()) return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no name");
+  // Every record is written whole, with all of these: one without is cut short.
+  if (r.state != "preparing" && r.state != "prepared" && r.state != "running")
+    return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no valid state");
+  if (r.live_xml.empty())
+    return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no live_xml");
   return r;
 }
 
@@ -195,7 +230,15 @@ Result<std::optional<DomainRecord>> StateDir::read_domain(const std::string& nam
   if (!text) return std::move(text).error();
   if (!text->has_value()) return std::optional<DomainRecord>{};
   auto rec = parse_domain(**text, dir_ + "/" + domain_file(name));
-  if (!rec) return std::move(rec).error();
+  if (rec && rec->name != name)
+    rec = make_error(ErrorCode::kOperationFailed, dir_ + "/" + domain_file(name) +
+                                                      " is corrupt: it names domain '" +
+                                                      rec->name + "'");
+  if (!rec) {
+    // Cut short by a crash of the host: the domain is gone with that boot.
+    if (written_before_boot(dir_ + "/" + domain_file(name))) return std::optional<DomainRecord>{};
+    return std::move(rec).error();
+  }
   return std::optional<DomainRecord>{std::move(*rec)};
 }
 
@@ -226,20 +269,23 @@ Result<void> StateDir::write_domain(const DomainRecord& r) const {
   g_key_file_set_uint64(k.kf, "domain", "start_time", r.start_time);
   g_key_file_set_string(k.kf, "domain", "boot_id", r.boot_id.c_str());
   g_key_file_set_string(k.kf, "domain", "live_xml", r.live_xml.c_str());
-  return write_atomic(domain_file(r.name), keyfile_text(k));
+  return write_atomic(domain_file(r.name), keyfile_text(k), /*durable=*/false);
 }
 
 Result<void> StateDir::remove_domain(const std::string& name) const {
   std::string p = dir_ + "/" + domain_file(name);
   if (unlink(p.c_str()) != 0 && errno != ENOENT) return state_error(dir_, "cannot remove " + domain_file(name), errno);
-  sync_parent_dir(p);
   return ok();
 }
 
 std::string current_boot_id() {
-  std::ifstream f("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(f, id);
+  // Fixed for the life of the process: read once (thread-safe static init).
+  static const std::string id = [] {
+    std::ifstream f("/proc/sys/kernel/random/boot_id");
+    std::string line;
+    std::getline(f, line);
+    return line;
+  }();
   return id;
 }
 

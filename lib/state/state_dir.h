@@ -9,11 +9,20 @@
 //                   label in it is changed, so it doubles as the intent journal:
 //                   after a crash, every file a domain may have touched is listed
 //                   with the label to put back.
-//   mcs.db          category pairs in use, by domain (dynamic and static)
+//   mcs.db          category pairs in use, by domain (dynamic and static), and
+//                   the boot they belong to
 //   domains/NAME.state   live XML, state, pid + start time + boot id
 //
-// All files are GLib key files, written atomically. Callers hold the lock
-// (StateLock) around every read-modify-write sequence.
+// All files are GLib key files, replaced atomically (temporary file, rename).
+// Only files.db is also made durable (fsync of the file and the directory):
+// it is the one record a crash of the host must not lose, since the labels it
+// protects are on disk. Pairs and domain records describe processes, and no
+// process survives a reboot: they are written without fsync, which the page
+// cache makes safe against a crash of svirt itself, and after a crash of the
+// host whatever they hold (old, new, empty or cut short) belongs to an earlier
+// boot. Such leftovers are read as absent: recovery then finds every file of
+// files.db whose users have no domain record and restores it.
+// Callers hold the lock (StateLock) around every read-modify-write sequence.
 #pragma once
 
 #include <sys/types.h>
@@ -81,9 +90,10 @@ class StateDir {
   Result<void> write_domain(const DomainRecord& rec) const;
   Result<void> remove_domain(const std::string& name) const;
 
-  // Writes `content` to dir/name atomically and durably (tmp, fsync, rename,
-  // fsync of the directory).
-  Result<void> write_atomic(const std::string& name, const std::string& content) const;
+  // Writes `content` to dir/name atomically (tmp, rename) and, when
+  // `durable`, survives a crash of the host (fsync of the file and directory).
+  Result<void> write_atomic(const std::string& name, const std::string& content,
+                            bool durable) const;
   // Contents of dir/name, nullopt if missing.
   Result<std::optional<std::string>> read(const std::string& name) const;
 

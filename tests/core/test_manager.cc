@@ -3,6 +3,7 @@
 // SecurityManager with the test driver: the lifecycle, remember/restore with
 // refcounts, conflicts, MCS uniqueness across threads and processes,
 // exhaustion, and recovery from the states a crash leaves behind.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -378,6 +379,75 @@ void test_recovery_after_reboot_and_unstarted(void** st) {
   assert_false(label_of(b).has_value());
 }
 
+// Replaces a state file's content and dates it before this boot, as a crash
+// of the host leaves a record written without fsync.
+void leave_after_host_crash(const std::string& path, const std::string& content) {
+  FILE* fp = std::fopen(path.c_str(), "w");
+  assert_non_null(fp);
+  std::fputs(content.c_str(), fp);
+  std::fclose(fp);
+  struct timespec times[2] = {{1000000, 0}, {1000000, 0}};  // 1970: before any boot
+  assert_int_equal(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+void test_recovery_after_host_crash_leftovers(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img", b = f.dir + "/b.img";
+  write_file(a);
+  write_file(b);
+  {
+    auto m = open(f);
+    assert_true(m->prepare(domain("cut", disk(a))).ok());
+    assert_true(m->prepare(domain("lost", disk(b))).ok());
+  }
+  // Only files.db is durable. What the crash left of the rest: one domain
+  // record cut short, the other never written, the registry cut short.
+  leave_after_host_crash(f.state + "/domains/cut.state", "[domain]\nname=cu");
+  assert_int_equal(unlink((f.state + "/domains/lost.state").c_str()), 0);
+  leave_after_host_crash(f.state + "/mcs.db", "[pairs\nc1,c");
+
+  auto m = open(f);  // recovery restores every file files.db lists
+  assert_false(label_of(a).has_value());
+  assert_false(label_of(b).has_value());
+  assert_true(m->list()->empty());
+  auto sd = internal::StateDir::open(f.state);
+  assert_true(sd->load_registry()->empty());
+  assert_true(sd->load_files()->empty());
+  // And the state is usable again.
+  auto again = m->prepare(domain("cut", disk(a)));
+  assert_true(again.ok());
+  assert_true(m->release("cut").ok());
+}
+
+void test_registry_of_another_boot_ignored_corrupt_one_refused(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto sd = internal::StateDir::open(f.state);
+  std::string reg = f.state + "/mcs.db";
+  {
+    FILE* fp = std::fopen(reg.c_str(), "w");
+    std::fputs("[registry]\nboot_id=00000000-0000-0000-0000-000000000000\n[pairs]\nc1,c2=ghost\n", fp);
+    std::fclose(fp);
+  }
+  assert_true(sd->load_registry()->empty());
+  // Written during this boot, a registry that cannot be read is damage, not a
+  // crash leftover: refused with its name rather than handing out pairs blind.
+  {
+    FILE* fp = std::fopen(reg.c_str(), "w");
+    std::fputs("[pairs\nc1,c", fp);
+    std::fclose(fp);
+  }
+  auto loaded = sd->load_registry();
+  assert_false(loaded.ok());
+  assert_non_null(std::strstr(loaded.error().message.c_str(), "mcs.db is corrupt"));
+  // A registry of this boot keeps its pairs.
+  internal::McsRegistry mine{{"c3,c4", "vm"}};
+  assert_true(sd->save_registry(mine).ok());
+  auto back = sd->load_registry();
+  assert_true(back.ok());
+  assert_int_equal(back->size(), 1);
+  assert_string_equal(back->at("c3,c4").c_str(), "vm");
+}
+
 void test_running_domain_kept_and_release_refused(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/a.img";
@@ -586,6 +656,9 @@ int main() {
       cmocka_unit_test_setup_teardown(test_processes_get_unique_pairs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recovery_restores_after_crash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recovery_after_reboot_and_unstarted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_recovery_after_host_crash_leftovers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registry_of_another_boot_ignored_corrupt_one_refused,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_running_domain_kept_and_release_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_reports_skipped_and_restores_backing, setup,
                                       teardown),
