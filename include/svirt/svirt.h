@@ -166,6 +166,81 @@ SVIRT_EXPORT int svirt_prepare(svirt_manager *mgr, const svirt_domain *dom,
 SVIRT_EXPORT int svirt_release(svirt_manager *mgr, const char *name, svirt_error **err);
 
 /**
+ * The destination's end of a live migration: svirt_prepare() for a domain
+ * arriving from another host, with the domain XML the source sent.
+ *
+ * During a live migration the domain runs on both hosts at once, each host
+ * has its own MCS registry, and storage both hosts reach is in use by the
+ * source. So, unlike svirt_prepare():
+ *  - The label and imagelabel of a dynamic seclabel are the source host's:
+ *    they are dropped and a fresh pair is drawn here, never the carried one
+ *    (and, as always, never one a domain here holds). A static seclabel is
+ *    kept as written; when a domain here holds its pair the call fails with
+ *    SVIRT_ERR_CONFLICT naming both domains.
+ *  - Files on shared storage keep the label they carry, because the source
+ *    still runs on them. They are not recorded here, so no release or
+ *    recovery on this host ever changes them, also after a failed migration
+ *    (svirt_release() is then enough). The VM here can use such a
+ *    file only once it carries a label both hosts give it (a static
+ *    seclabel, a shareable disk, a context= mount, or a filesystem without
+ *    per-file labels).
+ *  - Files on local storage are labelled as by svirt_prepare().
+ *
+ * A file is on shared storage when its filesystem is a network or cluster
+ * one (NFS, CIFS/SMB, GFS2, OCFS2, CephFS, AFS, GPFS, Lustre, BeeGFS, 9p,
+ * GlusterFS, ceph-fuse or Quobyte over FUSE), or when it lies at or below one
+ * of @p shared_paths.
+ *
+ * @param mgr            the manager.
+ * @param dom            the domain as the source sent it.
+ * @param shared_paths   NULL-terminated list of absolute directories whose
+ *                       trees count as shared storage whatever their
+ *                       filesystem; NULL for none. Symlinks in them are
+ *                       resolved when the call starts; the list is only read
+ *                       during the call.
+ * @param live_xml_out   receives the live domain XML, with this host's label;
+ *                       may be NULL.
+ * @param label_out      receives the process label drawn here; may be NULL.
+ * @param imagelabel_out receives the image label drawn here; may be NULL.
+ * @param err            receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure (SVIRT_ERR_INVALID_INPUT for a relative
+ *         shared path). On failure nothing is left labelled, as with
+ *         svirt_prepare().
+ */
+SVIRT_EXPORT int svirt_prepare_incoming(svirt_manager *mgr, const svirt_domain *dom,
+                                        const char *const shared_paths[],
+                                        char **live_xml_out, char **label_out,
+                                        char **imagelabel_out, svirt_error **err);
+
+/**
+ * The source's end of a live migration, once the destination has taken over
+ * and the VM process here has exited: svirt_release() that leaves files on
+ * shared storage to the domain now running on the destination.
+ *
+ *  - Files on local storage get their original label back, as by
+ *    svirt_release().
+ *  - Files on shared storage (as svirt_prepare_incoming() tells them) that no
+ *    other domain here uses are forgotten, not restored: they keep the label
+ *    they carry. One that other domains here still use keeps its label until
+ *    the last of them is released, as always.
+ *  - The domain's label returns to the pool and the domain is forgotten.
+ *
+ * @param mgr          the manager.
+ * @param name         a recorded domain.
+ * @param shared_paths NULL-terminated list of absolute directories whose trees
+ *                     count as shared storage, as for svirt_prepare_incoming();
+ *                     NULL for none.
+ * @param err          receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure (SVIRT_ERR_NOT_FOUND for an unknown
+ *         name, SVIRT_ERR_INVALID_INPUT for a relative shared path). As with
+ *         svirt_release(), a failure leaves the domain recorded for a later
+ *         release or recovery to retry; when forgetting the shared files fails
+ *         (the state directory cannot be written), nothing is restored.
+ */
+SVIRT_EXPORT int svirt_release_migrated(svirt_manager *mgr, const char *name,
+                                        const char *const shared_paths[], svirt_error **err);
+
+/**
  * Forks, gives the child the domain's process label, executes argv[0]
  * (searching PATH) and records the child's pid.
  *
@@ -208,6 +283,53 @@ SVIRT_EXPORT int svirt_set_process_label(svirt_manager *mgr, const svirt_domain 
  */
 SVIRT_EXPORT int svirt_dominfo(svirt_manager *mgr, const char *name, char **label,
                                int *enforcing, svirt_error **err);
+
+/**
+ * Labels a save file for the domain's process: the file the process writes
+ * its state to (or reads it back from) on save, restore or a migration to a
+ * file. The file gets the domain's image label and its original label is
+ * recorded; svirt_restore_save_label() gives it back, and so does the
+ * domain's release (or recovery) should the caller forget.
+ *
+ * Because the VM may write the file once it carries the label, @p path must
+ * be absolute and name an existing regular file directly: a symlink in its
+ * place, whatever it points to, fails with SVIRT_ERR_OPERATION_FAILED, as do
+ * directories, devices, system paths (such as /etc/passwd, also through a
+ * symlink) and the state directory; a missing file fails with
+ * SVIRT_ERR_NOT_FOUND. Symlinks in the directories above it are fine. A
+ * refused call changes nothing.
+ *
+ * A domain whose files are not relabelled (no seclabel with relabelling,
+ * driver "none") leaves the file untouched and succeeds.
+ *
+ * @param mgr       the manager.
+ * @param name      a recorded domain, prepared or running.
+ * @param path      the save file.
+ * @param label_out receives the label the file now carries: the domain's
+ *                  image label, or "" when the file was left untouched; may
+ *                  be NULL.
+ * @param err       receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure (SVIRT_ERR_NOT_FOUND for an unknown
+ *         name, SVIRT_ERR_INVALID_INPUT for a relative path).
+ */
+SVIRT_EXPORT int svirt_save_label(svirt_manager *mgr, const char *name, const char *path,
+                                  char **label_out, svirt_error **err);
+
+/**
+ * Gives a save file labelled by svirt_save_label() its original label back
+ * and forgets it. A save file deleted since it was labelled just has its
+ * record dropped. The same paths are refused as by svirt_save_label().
+ *
+ * @param mgr  the manager.
+ * @param name the recorded domain the file was labelled for.
+ * @param path the save file, as given to svirt_save_label().
+ * @param err  receives the error on failure (may be NULL).
+ * @return 0 on success, -1 on failure: SVIRT_ERR_NOT_FOUND for an unknown
+ *         name, and for a path not labelled for this domain (unless the
+ *         domain's files are not relabelled at all, which succeeds).
+ */
+SVIRT_EXPORT int svirt_restore_save_label(svirt_manager *mgr, const char *name,
+                                          const char *path, svirt_error **err);
 
 /**
  * Releases every recorded domain whose process is gone (or never started) and

@@ -6,6 +6,8 @@
 // them (in practice std::bad_alloc) and reports them as errors.
 #include "svirt/svirt.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -16,6 +18,7 @@
 
 #include "svirt/domain.h"
 #include "svirt/manager.h"
+#include "svirt/migration.h"
 #include "svirt/result.h"
 
 struct svirt_manager {
@@ -113,6 +116,37 @@ struct OutStrings {
   }
 };
 
+// The C list of shared trees (NULL-terminated; NULL for none). Relative
+// entries are refused rather than resolved against the working directory,
+// which in a daemon is rarely what the caller meant.
+int shared_storage(const char* function, const char* const* paths, SharedStorage* shared,
+                   svirt_error** err) {
+  for (const char* const* p = paths; p != nullptr && *p != nullptr; ++p) {
+    if ((*p)[0] != '/')
+      return fail(err, SVIRT_ERR_INVALID_INPUT,
+                  std::string(function) + ": shared path '" + *p + "' is not absolute");
+    shared->paths.emplace_back(*p);
+  }
+  return 0;
+}
+
+int prepared(const Result<PreparedDomain>& p, char** live_xml_out, char** label_out,
+             char** imagelabel_out, svirt_error** err) {
+  if (!p) return fail(err, p.error());
+  OutStrings out;
+  out.add(live_xml_out, p->live.format(FormatMode::kLive));
+  out.add(label_out, p->label.label);
+  out.add(imagelabel_out, p->label.imagelabel);
+  out.commit();
+  return 0;
+}
+
+int released(const Result<ReleaseReport>& r, svirt_error** err) {
+  if (!r) return fail(err, r.error());
+  if (!r->restore.ok()) return fail(err, r->restore.summary());
+  return 0;
+}
+
 int parse(Result<DomainDef> def, svirt_domain** out, svirt_error** err) {
   if (!def) return fail(err, def.error());
   *out = new svirt_domain{std::move(*def)};
@@ -176,14 +210,23 @@ int svirt_prepare(svirt_manager* mgr, const svirt_domain* dom, char** live_xml_o
   if (mgr == nullptr) return fail_null(err, "svirt_prepare", "mgr");
   if (dom == nullptr) return fail_null(err, "svirt_prepare", "dom");
   try {
-    auto p = mgr->mgr->prepare(dom->def);
-    if (!p) return fail(err, p.error());
-    OutStrings out;
-    out.add(live_xml_out, p->live.format(svirt::FormatMode::kLive));
-    out.add(label_out, p->label.label);
-    out.add(imagelabel_out, p->label.imagelabel);
-    out.commit();
-    return 0;
+    return prepared(mgr->mgr->prepare(dom->def), live_xml_out, label_out, imagelabel_out, err);
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_prepare_incoming(svirt_manager* mgr, const svirt_domain* dom,
+                           const char* const shared_paths[], char** live_xml_out, char** label_out,
+                           char** imagelabel_out, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_prepare_incoming", "mgr");
+  if (dom == nullptr) return fail_null(err, "svirt_prepare_incoming", "dom");
+  try {
+    svirt::PrepareOptions options;
+    options.incoming = true;
+    if (shared_storage("svirt_prepare_incoming", shared_paths, &options.shared, err) < 0) return -1;
+    return prepared(mgr->mgr->prepare(dom->def, options), live_xml_out, label_out, imagelabel_out,
+                    err);
   } catch (...) {
     return fail_exception(err);
   }
@@ -193,10 +236,21 @@ int svirt_release(svirt_manager* mgr, const char* name, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_release", "mgr");
   if (name == nullptr) return fail_null(err, "svirt_release", "name");
   try {
-    auto r = mgr->mgr->release(name);
-    if (!r) return fail(err, r.error());
-    if (!r->restore.ok()) return fail(err, r->restore.summary());
-    return 0;
+    return released(mgr->mgr->release(name), err);
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_release_migrated(svirt_manager* mgr, const char* name, const char* const shared_paths[],
+                           svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_release_migrated", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_release_migrated", "name");
+  try {
+    svirt::ReleaseOptions options;
+    options.migrated = true;
+    if (shared_storage("svirt_release_migrated", shared_paths, &options.shared, err) < 0) return -1;
+    return released(mgr->mgr->release(name, options), err);
   } catch (...) {
     return fail_exception(err);
   }
@@ -243,6 +297,49 @@ int svirt_dominfo(svirt_manager* mgr, const char* name, char** label, int* enfor
     out.commit();
     if (enforcing != nullptr) *enforcing = l->mode == svirt::EnforcingMode::kEnforcing ? 1 : 0;
     return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_save_label(svirt_manager* mgr, const char* name, const char* path, char** label_out,
+                     svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_save_label", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_save_label", "name");
+  if (path == nullptr) return fail_null(err, "svirt_save_label", "path");
+  try {
+    auto a = mgr->mgr->set_saved_state_label(name, path);
+    if (!a) return fail(err, a.error());
+    OutStrings out;
+    out.add(label_out, a->resource.label.value_or(""));
+    out.commit();
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_restore_save_label(svirt_manager* mgr, const char* name, const char* path,
+                             svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_restore_save_label", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_restore_save_label", "name");
+  if (path == nullptr) return fail_null(err, "svirt_restore_save_label", "path");
+  try {
+    auto r = mgr->mgr->restore_saved_state_label(name, path);
+    if (!r) return fail(err, r.error());
+    if (!r->ok()) return fail(err, r->summary());
+    if (!r->items.empty()) return 0;
+    // Nothing given back: right for a domain whose files are never
+    // relabelled, a wrong path otherwise (the core reports it as nothing to do).
+    auto s = mgr->mgr->status(name);
+    if (!s) return fail(err, s.error());
+    if (s->label.imagelabel.empty()) return 0;
+    struct stat st {};
+    bool exists = ::lstat(path, &st) == 0;
+    return fail(err, SVIRT_ERR_NOT_FOUND,
+                std::string("save file '") + path + "': " +
+                    (exists ? std::string("not labelled for domain '") + name + "'"
+                            : std::string("no such file")));
   } catch (...) {
     return fail_exception(err);
   }

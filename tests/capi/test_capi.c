@@ -13,110 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "svirt/svirt.h"
-
-#define LABEL_XATTR "user.svirt.label"
-#define ORIGINAL "system_u:object_r:virt_image_t:s0"
-
-struct fixture {
-  char dir[4096];
-  char state[4200];
-  char disk[4200];
-  pid_t child; /* a launched VM stand-in, killed by teardown if still there */
-};
-
-static char *make_xattr_tmpdir(void) {
-  const char *bases[] = {getenv("SVIRT_BUILD_ROOT"), "/var/tmp", "/tmp"};
-  for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
-    char tmpl[4096], probe[4200];
-    FILE *f;
-    int ok;
-    if (bases[i] == NULL) continue;
-    snprintf(tmpl, sizeof tmpl, "%s/svirt-capi-XXXXXX", bases[i]);
-    if (mkdtemp(tmpl) == NULL) continue;
-    snprintf(probe, sizeof probe, "%s/probe", tmpl);
-    f = fopen(probe, "w");
-    ok = f != NULL && setxattr(probe, "user.svirt.probe", "1", 1, 0) == 0;
-    if (f != NULL) fclose(f);
-    unlink(probe);
-    if (ok) return strdup(tmpl);
-    rmdir(tmpl);
-  }
-  return NULL;
-}
-
-/* The label the test driver keeps on `path`, or "" when there is none. */
-static const char *label_of(const char *path) {
-  static char buf[512];
-  ssize_t n = getxattr(path, LABEL_XATTR, buf, sizeof buf - 1);
-  buf[n < 0 ? 0 : n] = '\0';
-  return buf;
-}
-
-static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  char *dir = make_xattr_tmpdir();
-  FILE *disk;
-  if (dir == NULL) {
-    free(f);
-    return -1;
-  }
-  snprintf(f->dir, sizeof f->dir, "%s", dir);
-  free(dir);
-  snprintf(f->state, sizeof f->state, "%s/state", f->dir);
-  snprintf(f->disk, sizeof f->disk, "%s/vm1.img", f->dir);
-  disk = fopen(f->disk, "w");
-  assert_non_null(disk);
-  fputs("data", disk);
-  fclose(disk);
-  assert_int_equal(setxattr(f->disk, LABEL_XATTR, ORIGINAL, strlen(ORIGINAL), 0), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[4300];
-  if (f->child > 0) {
-    kill(f->child, SIGKILL);
-    waitpid(f->child, NULL, 0);
-  }
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  if (system(cmd) != 0) perror("rm -rf");
-  free(f);
-  return 0;
-}
-
-static svirt_manager *open_test(const struct fixture *f) {
-  svirt_manager *mgr = NULL;
-  svirt_error *err = NULL;
-  int rc = svirt_manager_open("test", NULL, f->state, &mgr, &err);
-  if (rc != 0) fprintf(stderr, "open: %s\n", svirt_error_message(err));
-  assert_int_equal(rc, 0);
-  assert_null(err);
-  assert_non_null(mgr);
-  return mgr;
-}
-
-static svirt_domain *domain_with_disk(const char *name, const char *disk) {
-  char xml[8192];
-  svirt_domain *dom = NULL;
-  svirt_error *err = NULL;
-  snprintf(xml, sizeof xml,
-           "<domain type='kvm'><name>%s</name><devices>"
-           "<disk type='file' device='disk'><source file='%s'/><target dev='vda'/></disk>"
-           "</devices></domain>",
-           name, disk);
-  assert_int_equal(svirt_domain_parse_string(xml, &dom, &err), 0);
-  assert_null(err);
-  assert_string_equal(svirt_domain_name(dom), name);
-  return dom;
-}
+#include "support.h"
 
 static void test_prepare_release_disk(void **state) {
   struct fixture *f = *state;
@@ -312,18 +214,12 @@ static void test_model(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_prepare_release_disk, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_launch_labels_child_and_dominfo, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_errors_carry_code_and_message, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_model, setup, teardown),
+      CAPI_TEST(test_prepare_release_disk),
+      CAPI_TEST(test_launch_labels_child_and_dominfo),
+      CAPI_TEST(test_errors_carry_code_and_message),
+      CAPI_TEST(test_null_arguments),
+      CAPI_TEST(test_model),
   };
-  char *probe = make_xattr_tmpdir();
-  if (probe == NULL) {
-    fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
-    return 77;
-  }
-  rmdir(probe);
-  free(probe);
+  skip_without_xattrs();
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
