@@ -8,6 +8,10 @@
     ...
     mgr.release(vm["name"])
 
+Live migration: prepare(xml, incoming=True, shared_paths=[...]) on the
+destination, release(name, migrated=True, shared_paths=[...]) on the source;
+save files: save_label(name, path) and restore_save_label(name, path).
+
 Every failure raises svirt.Error, whose ``code`` is one of the ERR_*
 constants and whose ``message`` names the thing at fault and why.
 
@@ -67,6 +71,14 @@ def _load():
         "svirt_domain_free": (None, [_P]),
         "svirt_prepare": (ctypes.c_int, [_P, _P, _STR_OUT, _STR_OUT, _STR_OUT, _PP]),
         "svirt_release": (ctypes.c_int, [_P, ctypes.c_char_p, _PP]),
+        "svirt_prepare_incoming": (ctypes.c_int, [_P, _P, ctypes.POINTER(ctypes.c_char_p),
+                                                  _STR_OUT, _STR_OUT, _STR_OUT, _PP]),
+        "svirt_release_migrated": (ctypes.c_int, [_P, ctypes.c_char_p,
+                                                  ctypes.POINTER(ctypes.c_char_p), _PP]),
+        "svirt_save_label": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p,
+                                            _STR_OUT, _PP]),
+        "svirt_restore_save_label": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p,
+                                                    _PP]),
         "svirt_launch": (ctypes.c_int, [_P, ctypes.c_char_p,
                                         ctypes.POINTER(ctypes.c_char_p),
                                         ctypes.POINTER(ctypes.c_int), _PP]),
@@ -113,6 +125,23 @@ def _check(rc, err):
     else:
         code, message = ERR_OPERATION_FAILED, "svirt call failed without details"
     raise Error(code, message)
+
+
+def _path(path):
+    """A path for the C API, made absolute against the current directory (the
+    library takes absolute paths only)."""
+    return os.fsencode(os.path.abspath(os.fspath(path)))
+
+
+def _shared_paths(caller, flag, flag_name, paths):
+    """The NULL-terminated char*[] of shared trees for the C API, or None."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("%s: shared_paths is a list of paths, not one path" % caller)
+    paths = list(paths or ())
+    if paths and not flag:
+        raise Error(ERR_INVALID_INPUT,
+                    "%s: shared_paths only counts with %s=True" % (caller, flag_name))
+    return (ctypes.c_char_p * (len(paths) + 1))(*[_path(p) for p in paths], None)
 
 
 def _take(ptr):
@@ -185,24 +214,68 @@ class Manager:
             raise Error(ERR_INVALID_INPUT, "svirt.Manager: used after close()")
         return self._ptr
 
-    def prepare(self, xml_path_or_string):
+    def prepare(self, xml_path_or_string, incoming=False, shared_paths=None):
         """Labels the domain and its resources; returns dict(name, label,
         imagelabel, live_xml). A string starting with '<' is the XML itself,
-        anything else a path to it."""
+        anything else a path to it.
+
+        incoming=True: the destination of a live migration, with the XML the
+        source sent (svirt_prepare_incoming): a fresh pair is drawn instead of
+        a dynamic one the XML carries, and files on shared storage keep their
+        label. shared_paths: directories whose trees count as shared storage
+        (relative ones against the current directory); only with incoming."""
+        handle = self._handle()
         dom = _Domain(xml_path_or_string)
+        shared = _shared_paths("svirt.Manager.prepare", incoming, "incoming", shared_paths)
         live, label, image = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         err = _P()
-        rc = _library().svirt_prepare(self._handle(), dom._ptr, ctypes.byref(live),
-                                      ctypes.byref(label), ctypes.byref(image),
-                                      ctypes.byref(err))
+        lib = _library()
+        if incoming:
+            rc = lib.svirt_prepare_incoming(handle, dom._ptr, shared, ctypes.byref(live),
+                                            ctypes.byref(label), ctypes.byref(image),
+                                            ctypes.byref(err))
+        else:
+            rc = lib.svirt_prepare(handle, dom._ptr, ctypes.byref(live), ctypes.byref(label),
+                                   ctypes.byref(image), ctypes.byref(err))
         _check(rc, err)
         return {"name": dom.name, "label": _take(label), "imagelabel": _take(image),
                 "live_xml": _take(live)}
 
-    def release(self, name):
-        """Restores every resource of ``name`` and forgets the domain."""
+    def release(self, name, migrated=False, shared_paths=None):
+        """Restores every resource of ``name`` and forgets the domain.
+
+        migrated=True: the source of a live migration, once the destination
+        took over (svirt_release_migrated): files on shared storage are
+        forgotten with the label they carry instead of restored.
+        shared_paths: as for prepare(); only with migrated."""
+        handle = self._handle()
+        shared = _shared_paths("svirt.Manager.release", migrated, "migrated", shared_paths)
         err = _P()
-        _check(_library().svirt_release(self._handle(), _b(name), ctypes.byref(err)), err)
+        lib = _library()
+        if migrated:
+            rc = lib.svirt_release_migrated(handle, _b(name), shared, ctypes.byref(err))
+        else:
+            rc = lib.svirt_release(handle, _b(name), ctypes.byref(err))
+        _check(rc, err)
+
+    def save_label(self, name, path):
+        """Labels the save file ``path`` for the process of domain ``name``
+        (svirt_save_label); returns the label it now carries ("" when the
+        domain's files are not relabelled). ``path`` must name an existing
+        regular file, not a symlink; a relative one counts from the current
+        directory. Released with the domain if restore_save_label() is not
+        called."""
+        label = ctypes.c_void_p()
+        err = _P()
+        _check(_library().svirt_save_label(self._handle(), _b(name), _path(path),
+                                           ctypes.byref(label), ctypes.byref(err)), err)
+        return _take(label)
+
+    def restore_save_label(self, name, path):
+        """Gives a file labelled by save_label() its original label back."""
+        err = _P()
+        _check(_library().svirt_restore_save_label(self._handle(), _b(name), _path(path),
+                                                   ctypes.byref(err)), err)
 
     def launch(self, name, argv):
         """Starts argv (argv[0] searched in PATH) under the domain's label;
