@@ -319,6 +319,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   // 3. Record intent durably: after a crash from here on, recovery knows the
   //    original of every file this call may change.
   FileTable before = *files;
+  bool intent = false;
   for (Item& it : items) {
     if (!it.res.label) continue;
     FileRecord& rec = (*files)[it.opened.resolved];
@@ -328,11 +329,15 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       rec.label = *it.res.label;
       rec.kind = resource_kind_name(it.res.kind);
       rec.users = {domain};
+      intent = true;
     } else if (!it.was_user) {
       rec.users.push_back(domain);
+      intent = true;
     }
   }
-  SVIRT_TRY(state_->save_files(*files));
+  // Nothing new to remember (no resources, or all already recorded for this
+  // domain): the durable write would rewrite the same table.
+  if (intent) SVIRT_TRY(state_->save_files(*files));
   fault_point("apply:intent-recorded");
 
   // 4. Apply. On a fatal failure put back what this call changed, newest first.
@@ -486,6 +491,7 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
     files->erase(*p);
     report.items.push_back(std::move(item));
   }
+  if (mine.empty()) return report;  // the table is unchanged
   auto saved = state_->save_files(*files);
   if (!saved) report.errors.push_back(std::move(saved).error());
   return report;
