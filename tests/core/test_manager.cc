@@ -41,20 +41,14 @@ namespace {
 constexpr const char* kImage = "system_u:object_r:svirt_image_t:s0";
 constexpr const char* kContent = "system_u:object_r:virt_content_t:s0";
 
-struct Fixture {
-  std::string dir;
-  std::string state;
-};
+struct Fixture : Scratch {};
 
 int setup(void** st) {
   auto* f = new Fixture;
-  f->dir = make_xattr_tmpdir();
-  if (f->dir.empty()) {
+  if (!make_scratch(f)) {
     delete f;
-    std::fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
     return -1;
   }
-  f->state = f->dir + "/state";
   *st = f;
   return 0;
 }
@@ -66,34 +60,8 @@ int teardown(void** st) {
   return 0;
 }
 
-std::unique_ptr<SecurityManager> open(const Fixture& f, std::optional<Config> config = {},
-                                      bool recover = true) {
-  ManagerOptions o;
-  o.driver = "test";
-  o.state_dir = f.state;
-  o.config = config;
-  o.recover_on_open = recover;
-  auto m = SecurityManager::open(o);
-  if (!m) std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
-  assert_true(m.ok());
-  return std::move(*m);
-}
 
-std::string disk(const std::string& path, const std::string& extra = "",
-                 const std::string& dev = "vda") {
-  return "<disk type='file' device='disk'><source file='" + path + "'/><target dev='" + dev +
-         "'/>" + extra + "</disk>";
-}
 
-DomainDef domain(const std::string& name, const std::string& devices,
-                 const std::string& seclabel = "") {
-  std::string xml = "<domain type='kvm'><name>" + name + "</name>" + seclabel + "<devices>" +
-                    devices + "</devices></domain>";
-  auto d = DomainDef::parse(xml);
-  if (!d) std::fprintf(stderr, "parse: %s\n", d.error().message.c_str());
-  assert_true(d.ok());
-  return std::move(*d);
-}
 
 void test_prepare_release_restores_originals(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
@@ -102,8 +70,8 @@ void test_prepare_release_restores_originals(void** st) {
   write_file(b);
   write_file(c);
   set_label(a, "system_u:object_r:virt_image_t:s0");  // c stays unlabelled
-  auto m = open(f);
-  auto p = m->prepare(domain("vm1", disk(a) + disk(b, "<readonly/>", "hdc") + disk(c, "", "vdb")));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm1", disk_xml(a) + disk_xml(b, "<readonly/>", "hdc") + disk_xml(c, "", "vdb")));
   assert_true(p.ok());
   assert_int_equal(p->label.type, LabelType::kDynamic);
   assert_string_equal(label_of(a)->c_str(), p->label.imagelabel.c_str());
@@ -132,9 +100,9 @@ void test_shared_readonly_image_refcounted(void** st) {
   write_file(a);
   write_file(b);
   set_label(iso, "system_u:object_r:user_home_t:s0");
-  auto m = open(f);
-  assert_true(m->prepare(domain("one", disk(a) + disk(iso, "<readonly/>", "hdc"))).ok());
-  auto two = m->prepare(domain("two", disk(b) + disk(iso, "<readonly/>", "hdc")));
+  auto m = open_test_manager(f.state);
+  assert_true(m->prepare(test_domain("one", disk_xml(a) + disk_xml(iso, "<readonly/>", "hdc"))).ok());
+  auto two = m->prepare(test_domain("two", disk_xml(b) + disk_xml(iso, "<readonly/>", "hdc")));
   assert_true(two.ok());
   assert_true(two->resources[1].shared);
   auto r1 = m->release("one");
@@ -154,12 +122,12 @@ void test_conflicting_label_changes_nothing(void** st) {
   write_file(shared);
   write_file(own);
   set_label(own, "system_u:object_r:virt_image_t:s0");
-  auto m = open(f);
-  auto one = m->prepare(domain("one", disk(shared)));
+  auto m = open_test_manager(f.state);
+  auto one = m->prepare(test_domain("one", disk_xml(shared)));
   assert_true(one.ok());
   std::string held = *label_of(shared);
   // "two" wants the same file read-write under its own categories.
-  auto two = m->prepare(domain("two", disk(own, "", "vdb") + disk(shared)));
+  auto two = m->prepare(test_domain("two", disk_xml(own, "", "vdb") + disk_xml(shared)));
   assert_false(two.ok());
   assert_int_equal(two.error().code, ErrorCode::kConflict);
   assert_non_null(strstr(two.error().message.c_str(), "in use by domain 'one'"));
@@ -173,8 +141,8 @@ void test_missing_disk_changes_nothing(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/present.img";
   write_file(a);
-  auto m = open(f);
-  auto p = m->prepare(domain("vm", disk(a) + disk(f.dir + "/absent.img", "", "vdb")));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", disk_xml(a) + disk_xml(f.dir + "/absent.img", "", "vdb")));
   assert_false(p.ok());
   assert_int_equal(p.error().code, ErrorCode::kNotFound);
   assert_non_null(strstr(p.error().message.c_str(), "absent.img"));
@@ -189,8 +157,8 @@ void test_system_path_through_symlink_refused(void** st) {
   assert_int_equal(symlink("/etc", link.c_str()), 0);
   std::string a = f.dir + "/a.img";
   write_file(a);
-  auto m = open(f);
-  DomainDef d = domain("vm", disk(a));
+  auto m = open_test_manager(f.state);
+  DomainDef d = test_domain("vm", disk_xml(a));
   Filesystem fs;
   DiskSource src;
   Disk dd;
@@ -208,35 +176,35 @@ void test_static_pair_never_drawn_and_exhaustion(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   Config c;
   c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c7";  // 28 pairs
-  auto m = open(f, c);
-  auto s = m->prepare(domain("static", "",
+  auto m = open_test_manager(f.state, c);
+  auto s = m->prepare(test_domain("static", "",
                              "<seclabel type='static' model='selinux' relabel='no'>"
                              "<label>system_u:system_r:svirt_t:s0:c0,c1</label></seclabel>"));
   assert_true(s.ok());
   std::set<std::string> labels{s->label.label};
   for (int i = 0; i < 27; ++i) {
-    auto p = m->prepare(domain("d" + std::to_string(i), ""));
+    auto p = m->prepare(test_domain("d" + std::to_string(i), ""));
     assert_true(p.ok());
     assert_true(labels.insert(p->label.label).second);
   }
-  auto full = m->prepare(domain("one-too-many", ""));
+  auto full = m->prepare(test_domain("one-too-many", ""));
   assert_false(full.ok());
   assert_int_equal(full.error().code, ErrorCode::kExhausted);
   // Releasing one frees exactly its pair.
   std::string freed = m->status("d7")->label.label;
   assert_true(m->release("d7").ok());
-  auto again = m->prepare(domain("again", ""));
+  auto again = m->prepare(test_domain("again", ""));
   assert_true(again.ok());
   assert_string_equal(again->label.label.c_str(), freed.c_str());
 }
 
 void test_static_conflict(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
-  auto m = open(f);
+  auto m = open_test_manager(f.state);
   std::string sl = "<seclabel type='static' model='selinux' relabel='no'>"
                    "<label>system_u:system_r:svirt_t:s0:c10,c20</label></seclabel>";
-  assert_true(m->prepare(domain("s1", "", sl)).ok());
-  auto s2 = m->prepare(domain("s2", "", sl));
+  assert_true(m->prepare(test_domain("s1", "", sl)).ok());
+  auto s2 = m->prepare(test_domain("s2", "", sl));
   assert_false(s2.ok());
   assert_int_equal(s2.error().code, ErrorCode::kConflict);
 }
@@ -245,7 +213,7 @@ void test_threads_get_unique_pairs(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   Config c;
   c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c15";  // 120 pairs
-  auto m = open(f, c);
+  auto m = open_test_manager(f.state, c);
   std::mutex mu;
   std::vector<std::string> labels;
   std::atomic<int> failures{0};
@@ -253,7 +221,7 @@ void test_threads_get_unique_pairs(void** st) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
-        auto p = m->prepare(domain("t" + std::to_string(t) + "-" + std::to_string(i), ""));
+        auto p = m->prepare(test_domain("t" + std::to_string(t) + "-" + std::to_string(i), ""));
         if (!p) {
           ++failures;
           continue;
@@ -273,7 +241,7 @@ void test_processes_get_unique_pairs(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   Config c;
   c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c15";  // 120 pairs: collisions likely
-  { auto m = open(f, c); }
+  { auto m = open_test_manager(f.state, c); }
   std::vector<pid_t> kids;
   for (int p = 0; p < 4; ++p) {
     pid_t pid = fork();
@@ -286,7 +254,7 @@ void test_processes_get_unique_pairs(void** st) {
       if (!m) _exit(3);
       std::ofstream out(f.dir + "/labels." + std::to_string(p));
       for (int i = 0; i < 25; ++i) {
-        auto r = (*m)->prepare(domain("p" + std::to_string(p) + "-" + std::to_string(i), ""));
+        auto r = (*m)->prepare(test_domain("p" + std::to_string(p) + "-" + std::to_string(i), ""));
         if (!r) _exit(4);
         out << r->label.label << "\n";
       }
@@ -308,7 +276,7 @@ void test_processes_get_unique_pairs(void** st) {
     while (std::getline(in, line)) unique.insert(line);
   }
   assert_int_equal(unique.size(), 100);
-  auto m = open(f, c);
+  auto m = open_test_manager(f.state, c);
   auto list = m->list();
   assert_int_equal(list->size(), 100);
 }
@@ -323,11 +291,11 @@ void test_recovery_restores_after_crash(void** st) {
   set_label(a, "system_u:object_r:virt_image_t:s0");
   std::string a_vm, b_vm;
   {
-    auto m = open(f);
-    auto p = m->prepare(domain("crashed", disk(a)));
+    auto m = open_test_manager(f.state);
+    auto p = m->prepare(test_domain("crashed", disk_xml(a)));
     assert_true(p.ok());
     a_vm = p->label.label;
-    auto q = m->prepare(domain("ran", disk(b)));
+    auto q = m->prepare(test_domain("ran", disk_xml(b)));
     assert_true(q.ok());
     // "ran" was started and its process has exited since.
     pid_t child = fork();
@@ -343,7 +311,7 @@ void test_recovery_restores_after_crash(void** st) {
   (*rec)->state = "preparing";
   assert_true(sd->write_domain(**rec).ok());
 
-  auto m = open(f);  // recovery runs on open
+  auto m = open_test_manager(f.state);  // recovery runs on open
   assert_string_equal(label_of(a)->c_str(), "system_u:object_r:virt_image_t:s0");
   assert_false(label_of(b).has_value());
   auto list = m->list();
@@ -358,9 +326,9 @@ void test_recovery_after_reboot_and_unstarted(void** st) {
   write_file(a);
   write_file(b);
   {
-    auto m = open(f);
-    assert_true(m->prepare(domain("before-reboot", disk(a))).ok());
-    assert_true(m->prepare(domain("unstarted", disk(b))).ok());
+    auto m = open_test_manager(f.state);
+    assert_true(m->prepare(test_domain("before-reboot", disk_xml(a))).ok());
+    assert_true(m->prepare(test_domain("unstarted", disk_xml(b))).ok());
   }
   auto sd = internal::StateDir::open(f.state);
   auto rec = sd->read_domain("before-reboot");
@@ -368,7 +336,7 @@ void test_recovery_after_reboot_and_unstarted(void** st) {
   (*rec)->pid = getpid();  // alive now, but from another boot: cannot be the same process
   assert_true(sd->write_domain(**rec).ok());
 
-  auto m = open(f);
+  auto m = open_test_manager(f.state);
   assert_false(label_of(a).has_value());
   // A prepared domain that never started survives automatic recovery (a
   // stack may start it later) but not an explicit one.
@@ -396,9 +364,9 @@ void test_recovery_after_host_crash_leftovers(void** st) {
   write_file(a);
   write_file(b);
   {
-    auto m = open(f);
-    assert_true(m->prepare(domain("cut", disk(a))).ok());
-    assert_true(m->prepare(domain("lost", disk(b))).ok());
+    auto m = open_test_manager(f.state);
+    assert_true(m->prepare(test_domain("cut", disk_xml(a))).ok());
+    assert_true(m->prepare(test_domain("lost", disk_xml(b))).ok());
   }
   // Only files.db is durable. What the crash left of the rest: one domain
   // record cut short, the other never written, the registry cut short.
@@ -406,7 +374,7 @@ void test_recovery_after_host_crash_leftovers(void** st) {
   assert_int_equal(unlink((f.state + "/domains/lost.state").c_str()), 0);
   leave_after_host_crash(f.state + "/mcs.db", "[pairs\nc1,c");
 
-  auto m = open(f);  // recovery restores every file files.db lists
+  auto m = open_test_manager(f.state);  // recovery restores every file files.db lists
   assert_false(label_of(a).has_value());
   assert_false(label_of(b).has_value());
   assert_true(m->list()->empty());
@@ -414,7 +382,7 @@ void test_recovery_after_host_crash_leftovers(void** st) {
   assert_true(sd->load_registry()->empty());
   assert_true(sd->load_files()->empty());
   // And the state is usable again.
-  auto again = m->prepare(domain("cut", disk(a)));
+  auto again = m->prepare(test_domain("cut", disk_xml(a)));
   assert_true(again.ok());
   assert_true(m->release("cut").ok());
 }
@@ -452,8 +420,8 @@ void test_running_domain_kept_and_release_refused(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/a.img";
   write_file(a);
-  auto m = open(f);
-  assert_true(m->prepare(domain("live", disk(a))).ok());
+  auto m = open_test_manager(f.state);
+  assert_true(m->prepare(test_domain("live", disk_xml(a))).ok());
   auto pid = m->launch("live", {"sleep", "30"});
   assert_true(pid.ok());
   auto rel = m->release("live");
@@ -481,13 +449,13 @@ void test_release_reports_skipped_and_restores_backing(void** st) {
   write_file(base);
   write_file(mine);
   set_label(base, "system_u:object_r:virt_image_t:s0");
-  auto m = open(f);
+  auto m = open_test_manager(f.state);
   std::string chain = "<disk type='file' device='disk'><source file='" + top +
                       "'/><backingStore type='file'><format type='qcow2'/><source file='" + base +
                       "'/></backingStore><target dev='vda'/></disk>"
                       "<disk type='file' device='disk'><source file='" + mine +
                       "'><seclabel model='selinux' relabel='no'/></source><target dev='vdb'/></disk>";
-  auto p = m->prepare(domain("chain", chain));
+  auto p = m->prepare(test_domain("chain", chain));
   assert_true(p.ok());
   assert_string_equal(label_of(base)->c_str(), kContent);
   assert_false(label_of(mine).has_value());
@@ -508,11 +476,11 @@ void test_attach_detach(void** st) {
   std::string a = f.dir + "/a.img", hot = f.dir + "/hot.img";
   write_file(a);
   write_file(hot);
-  auto m = open(f);
-  auto p = m->prepare(domain("vm", disk(a)));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", disk_xml(a)));
   assert_true(p.ok());
   auto live = m->live_definition("vm");
-  auto dev = DeviceDef::parse(disk(hot, "", "vdz"), *live);
+  auto dev = DeviceDef::parse(disk_xml(hot, "", "vdz"), *live);
   assert_true(dev.ok());
   auto at = m->attach("vm", *dev);
   assert_true(at.ok());
@@ -533,8 +501,8 @@ void test_saved_state_and_mount_options(void** st) {
   write_file(a);
   write_file(save);
   set_label(save, "system_u:object_r:virt_var_lib_t:s0");
-  auto m = open(f);
-  auto p = m->prepare(domain("vm", disk(a)));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", disk_xml(a)));
   assert_true(p.ok());
   auto s = m->set_saved_state_label("vm", save);
   assert_true(s.ok());
@@ -566,8 +534,8 @@ void test_filesystem_share_tree(void** st) {
   set_label(share + "/a", "system_u:object_r:user_home_t:s0");
   set_label(victim, "system_u:object_r:etc_t:s0");
   assert_int_equal(symlink(victim.c_str(), (share + "/sub/link").c_str()), 0);
-  auto m = open(f);
-  auto p = m->prepare(domain("fs", "<filesystem type='mount' accessmode='passthrough'><source dir='" +
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("fs", "<filesystem type='mount' accessmode='passthrough'><source dir='" +
                                        share + "'/><target dir='tag'/></filesystem>"));
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
@@ -586,9 +554,9 @@ void test_filesystem_share_tree(void** st) {
 // behind svirt's back): recovery keeps the first and reports the second.
 void test_recovery_reports_shared_live_label(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
-  auto m = open(f);
-  assert_true(m->prepare(domain("first", "")).ok());
-  assert_true(m->prepare(domain("second", "")).ok());
+  auto m = open_test_manager(f.state);
+  assert_true(m->prepare(test_domain("first", "")).ok());
+  assert_true(m->prepare(test_domain("second", "")).ok());
   pid_t a = fork();
   if (a == 0) {
     pause();
@@ -626,8 +594,8 @@ void test_recovery_reports_shared_live_label(void** st) {
 
 void test_socket_labels(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
-  auto m = open(f);
-  auto p = m->prepare(domain("sock", ""));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("sock", ""));
   assert_true(p.ok());
   auto* rec = test_backend_recorder(m->backend());
   assert_non_null(rec);

@@ -37,21 +37,14 @@ constexpr const char* kSourceImage = "system_u:object_r:svirt_image_t:s0:c1,c2";
 constexpr const char* kSourceLabel = "system_u:system_r:svirt_t:s0:c1,c2";
 constexpr const char* kOrig = "system_u:object_r:virt_image_t:s0";
 
-struct Fixture {
-  std::string dir;
-  std::string state;
-};
+struct Fixture : Scratch {};
 
 int setup(void** st) {
   auto* f = new Fixture;
-  f->dir = make_xattr_tmpdir();
-  if (f->dir.empty()) {
+  if (!make_scratch(f)) {
     delete f;
-    std::fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
     return -1;
   }
-  f->dir = real(f->dir);
-  f->state = f->dir + "/state";
   *st = f;
   return 0;
 }
@@ -63,21 +56,7 @@ int teardown(void** st) {
   return 0;
 }
 
-std::unique_ptr<SecurityManager> open(const Fixture& f, std::optional<Config> config = {}) {
-  ManagerOptions o;
-  o.driver = "test";
-  o.state_dir = f.state;
-  o.config = config;
-  auto m = SecurityManager::open(o);
-  if (!m) std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
-  assert_true(m.ok());
-  return std::move(*m);
-}
 
-std::string disk(const std::string& path, const std::string& dev) {
-  return "<disk type='file' device='disk'><source file='" + path + "'/><target dev='" + dev +
-         "'/></disk>";
-}
 
 // A dynamic seclabel as the source's live XML has it.
 std::string carried(const std::string& pair) {
@@ -87,15 +66,6 @@ std::string carried(const std::string& pair) {
          "</imagelabel></seclabel>";
 }
 
-DomainDef domain(const std::string& name, const std::string& devices,
-                 const std::string& seclabel = "") {
-  std::string xml = "<domain type='kvm'><name>" + name + "</name>" + seclabel + "<devices>" +
-                    devices + "</devices></domain>";
-  auto d = DomainDef::parse(xml);
-  if (!d) std::fprintf(stderr, "parse: %s\n", d.error().message.c_str());
-  assert_true(d.ok());
-  return std::move(*d);
-}
 
 std::string pair_of(const std::string& label) { return label.substr(label.rfind(':') + 1); }
 
@@ -149,8 +119,8 @@ ReleaseOptions migrated(SharedStorage s = {}) {
 
 void test_incoming_drops_carried_free_pair(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
-  auto m = open(f);
-  auto p = m->prepare(domain("vm", "", carried("c1,c2")), incoming(shared_files({})));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", "", carried("c1,c2")), incoming(shared_files({})));
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
   assert_int_equal(p->label.type, LabelType::kDynamic);
@@ -178,8 +148,8 @@ void test_incoming_never_draws_carried_pair(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   Config c;
   c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c7";  // 28 pairs
-  auto m = open(f, c);
-  for (int i = 0; i < 26; ++i) assert_true(m->prepare(domain("d" + std::to_string(i), "")).ok());
+  auto m = open_test_manager(f.state, c);
+  for (int i = 0; i < 26; ++i) assert_true(m->prepare(test_domain("d" + std::to_string(i), "")).ok());
   std::set<std::string> free_pairs;
   auto reg = registry(f);
   for (int a = 0; a < 8; ++a)
@@ -189,22 +159,22 @@ void test_incoming_never_draws_carried_pair(void** st) {
     }
   assert_int_equal(free_pairs.size(), 2);
   std::string carried_pair = *free_pairs.begin(), other = *free_pairs.rbegin();
-  auto p = m->prepare(domain("vm", "", carried(carried_pair)), incoming());
+  auto p = m->prepare(test_domain("vm", "", carried(carried_pair)), incoming());
   assert_true(p.ok());
   assert_string_equal(pair_of(p->label.label).c_str(), other.c_str());
   // The carried pair stays free for a domain of this host.
-  auto next = m->prepare(domain("next", ""));
+  auto next = m->prepare(test_domain("next", ""));
   assert_true(next.ok());
   assert_string_equal(pair_of(next->label.label).c_str(), carried_pair.c_str());
 }
 
 void test_incoming_carried_pair_taken_here(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
-  auto m = open(f);
-  auto local = m->prepare(domain("local", ""));
+  auto m = open_test_manager(f.state);
+  auto local = m->prepare(test_domain("local", ""));
   assert_true(local.ok());
   std::string taken = pair_of(local->label.label);
-  auto p = m->prepare(domain("vm", "", carried(taken)), incoming());
+  auto p = m->prepare(test_domain("vm", "", carried(taken)), incoming());
   assert_true(p.ok());
   assert_string_not_equal(pair_of(p->label.label).c_str(), taken.c_str());
   auto reg = registry(f);
@@ -220,12 +190,12 @@ void test_incoming_static_kept_or_conflict(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/a.img";
   write_file(a);
-  auto m = open(f);
+  auto m = open_test_manager(f.state);
   std::string sl =
       "<seclabel type='static' model='selinux' relabel='yes'>"
       "<label>system_u:system_r:svirt_t:s0:c5,c6</label>"
       "<imagelabel>system_u:object_r:svirt_image_t:s0:c5,c6</imagelabel></seclabel>";
-  auto p = m->prepare(domain("vm", disk(a, "vda"), sl), incoming());
+  auto p = m->prepare(test_domain("vm", disk_xml(a, "", "vda"), sl), incoming());
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
   assert_int_equal(p->label.type, LabelType::kStatic);
@@ -237,7 +207,7 @@ void test_incoming_static_kept_or_conflict(void** st) {
   std::string b = f.dir + "/b.img";
   write_file(b);
   set_label(b, kOrig);
-  auto clash = m->prepare(domain("other", disk(b, "vda"), sl), incoming());
+  auto clash = m->prepare(test_domain("other", disk_xml(b, "", "vda"), sl), incoming());
   assert_false(clash.ok());
   assert_int_equal(clash.error().code, ErrorCode::kConflict);
   assert_non_null(strstr(clash.error().message.c_str(), "'other'"));
@@ -258,8 +228,8 @@ void test_incoming_leaves_shared_storage(void** st) {
   write_file(shared);
   set_label(local, kOrig);
   set_label(shared, kSourceImage);  // the running source's label
-  auto m = open(f);
-  auto p = m->prepare(domain("vm", disk(local, "vda") + disk(shared, "vdb"), carried("c1,c2")),
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb"), carried("c1,c2")),
                       incoming(shared_files({shared})));
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
@@ -302,11 +272,11 @@ void test_incoming_shared_conflict_changes_nothing(void** st) {
   write_file(local);
   write_file(shared);
   set_label(local, kOrig);
-  auto m = open(f);
-  auto holder = m->prepare(domain("holder", disk(shared, "vda")));
+  auto m = open_test_manager(f.state);
+  auto holder = m->prepare(test_domain("holder", disk_xml(shared, "", "vda")));
   assert_true(holder.ok());
   std::string held = *label_of(shared);
-  auto p = m->prepare(domain("vm", disk(local, "vda") + disk(shared, "vdb"), carried("c1,c2")),
+  auto p = m->prepare(test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb"), carried("c1,c2")),
                       incoming(shared_files({shared})));
   assert_false(p.ok());
   assert_int_equal(p.error().code, ErrorCode::kConflict);
@@ -330,9 +300,9 @@ void test_incoming_shared_paths(void** st) {
   SharedStorage s;
   s.paths = {nfs + "/"};
   s.probe = [](int, const std::string&) { return false; };
-  auto m = open(f);
+  auto m = open_test_manager(f.state);
   auto p =
-      m->prepare(domain("vm", disk(in, "vda") + disk(out, "vdb"), carried("c1,c2")), incoming(s));
+      m->prepare(test_domain("vm", disk_xml(in, "", "vda") + disk_xml(out, "", "vdb"), carried("c1,c2")), incoming(s));
   assert_true(p.ok());
   assert_string_equal(label_of(in)->c_str(), kSourceImage);
   assert_string_equal(label_of(out)->c_str(), p->label.imagelabel.c_str());
@@ -350,8 +320,8 @@ void test_migrated_release_forgets_shared(void** st) {
   write_file(shared);
   set_label(local, kOrig);
   set_label(shared, kOrig);
-  auto m = open(f);
-  auto p = m->prepare(domain("vm", disk(local, "vda") + disk(shared, "vdb")));
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb")));
   assert_true(p.ok());
   assert_string_equal(label_of(shared)->c_str(), p->label.imagelabel.c_str());
   auto r = m->release("vm", migrated(shared_files({shared})));
@@ -387,9 +357,9 @@ void test_migrated_release_shared_file_used_here(void** st) {
   set_label(iso, kOrig);
   std::string ro = "<disk type='file' device='cdrom'><source file='" + iso +
                    "'/><target dev='hdc'/><readonly/></disk>";
-  auto m = open(f);
-  assert_true(m->prepare(domain("a", ro)).ok());
-  assert_true(m->prepare(domain("b", ro)).ok());
+  auto m = open_test_manager(f.state);
+  assert_true(m->prepare(test_domain("a", ro)).ok());
+  assert_true(m->prepare(test_domain("b", ro)).ok());
   std::string content = *label_of(iso);
   auto r = m->release("a", migrated(shared_files({iso})));
   assert_true(r.ok() && r->restore.ok());
@@ -411,8 +381,8 @@ void test_migrated_release_all_local(void** st) {
   std::string a = f.dir + "/a.img";
   write_file(a);
   set_label(a, kOrig);
-  auto m = open(f);
-  assert_true(m->prepare(domain("vm", disk(a, "vda"))).ok());
+  auto m = open_test_manager(f.state);
+  assert_true(m->prepare(test_domain("vm", disk_xml(a, "", "vda"))).ok());
   auto r = m->release("vm", migrated(shared_files({})));
   assert_true(r.ok() && r->restore.ok());
   assert_int_equal(r->restore.items.size(), 1);
@@ -433,17 +403,19 @@ void test_two_hosts_round_trip(void** st) {
   write_file(src_nvram);
   write_file(dst_nvram);
   set_label(shared, kOrig);
-  Fixture dst{f.dir, f.dir + "/state-dst"};
-  auto src = open(f);
-  auto d = open(dst);
+  Fixture dst;
+  dst.dir = f.dir;
+  dst.state = f.dir + "/state-dst";
+  auto src = open_test_manager(f.state);
+  auto d = open_test_manager(dst.state);
   std::string sl =
       "<seclabel type='static' model='selinux' relabel='yes'>"
       "<label>system_u:system_r:svirt_t:s0:c7,c8</label></seclabel>";
-  auto p = src->prepare(domain("vm", disk(shared, "vda") + disk(src_nvram, "vdb"), sl));
+  auto p = src->prepare(test_domain("vm", disk_xml(shared, "", "vda") + disk_xml(src_nvram, "", "vdb"), sl));
   assert_true(p.ok());
   std::string img = *label_of(shared);
   // On the destination the local disk has another path.
-  auto arrived = domain("vm", disk(shared, "vda") + disk(dst_nvram, "vdb"), sl);
+  auto arrived = test_domain("vm", disk_xml(shared, "", "vda") + disk_xml(dst_nvram, "", "vdb"), sl);
   auto q = d->prepare(arrived, incoming(shared_files({shared})));
   assert_true(q.ok());
   assert_string_equal(q->label.label.c_str(), p->label.label.c_str());

@@ -38,9 +38,7 @@ constexpr const char* kVarLib = "system_u:object_r:virt_var_lib_t:s0";
 constexpr const char* kLog = "system_u:object_r:virt_log_t:s0";
 constexpr const char* kHuge = "system_u:object_r:hugetlbfs_t:s0";
 
-struct Fixture {
-  std::string dir;
-  std::string state;
+struct Fixture : Scratch {
   Config config;
 };
 
@@ -57,13 +55,10 @@ void make_dir(const std::string& path) {
 
 int setup(void** st) {
   auto* f = new Fixture;
-  f->dir = make_xattr_tmpdir();
-  if (f->dir.empty()) {
+  if (!make_scratch(f)) {
     delete f;
-    std::fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
     return -1;
   }
-  f->state = f->dir + "/state";
   f->config.swtpm_storage_dir = f->dir + "/swtpm";
   f->config.swtpm_log_dir = f->dir + "/log/swtpm";
   f->config.hugetlbfs_mounts = {f->dir + "/huge2M", f->dir + "/huge1G"};
@@ -79,24 +74,9 @@ int teardown(void** st) {
   return 0;
 }
 
-std::unique_ptr<SecurityManager> open(const Fixture& f) {
-  ManagerOptions o;
-  o.driver = "test";
-  o.state_dir = f.state;
-  o.config = f.config;
-  auto m = SecurityManager::open(o);
-  if (!m) std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
-  assert_true(m.ok());
-  return std::move(*m);
-}
 
 DomainDef domain(const std::string& name, const std::string& inner) {
-  std::string xml = "<domain type='kvm'><name>" + name + "</name><uuid>" + kUuid + "</uuid>" +
-                    inner + "</domain>";
-  auto d = DomainDef::parse(xml);
-  if (!d) std::fprintf(stderr, "parse: %s\n", d.error().message.c_str());
-  assert_true(d.ok());
-  return std::move(*d);
+  return parse_test_domain(name, std::string("<uuid>") + kUuid + "</uuid>" + inner);
 }
 
 const char* kTpm2 =
@@ -140,7 +120,7 @@ void test_tpm_state_tree_and_log(void** st) {
   set_label(state + "/tpm2-00.permall", kVarLib);
   set_label(log, kLog);
 
-  auto m = open(f);
+  auto m = open_test_manager(f.state, f.config);
   auto p = m->prepare(domain("vtpm", kTpm2));
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
@@ -173,7 +153,7 @@ void test_tpm_log_optional_state_required(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   const std::string state = f.config.swtpm_storage_dir + "/" + kUuid + "/tpm2";
   make_dir(state);
-  auto m = open(f);
+  auto m = open_test_manager(f.state, f.config);
   auto p = m->prepare(domain("nolog", kTpm2));
   assert_true(p.ok());
   assert_int_equal(p->resources.size(), 1);
@@ -203,7 +183,7 @@ void test_tpm_state_file(void** st) {
   make_dir(f.dir + "/vm");
   write_file(file);
   set_label(file, kVarLib);
-  auto m = open(f);
+  auto m = open_test_manager(f.state, f.config);
   auto p = m->prepare(domain("tpmfile",
                              "<devices><tpm model='tpm-crb'><backend type='emulator' "
                              "version='2.0'><source type='file' path='" +
@@ -234,7 +214,7 @@ void test_memory_directories(void** st) {
   set_label(huge, kHuge);
   set_label(f.config.hugetlbfs_mounts[0] + "/libvirt/qemu", kHuge);
 
-  auto m = open(f);
+  auto m = open_test_manager(f.state, f.config);
   auto p = m->prepare(domain("mem", kHugeAndFile));
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
@@ -269,7 +249,7 @@ void test_memory_directories_recovered(void** st) {
   write_file(state + "/tpm2-00.permall");
   set_label(huge + "/page", kHuge);
   {
-    auto m = open(f);
+    auto m = open_test_manager(f.state, f.config);
     std::string devices = kTpm2;
     auto p = m->prepare(domain("crash", kHugeAndFile + devices));
     assert_true(p.ok());
@@ -282,7 +262,7 @@ void test_memory_directories_recovered(void** st) {
   (*rec)->state = "preparing";
   assert_true(sd->write_domain(**rec).ok());
 
-  auto m = open(f);  // recovery runs on open
+  auto m = open_test_manager(f.state, f.config);  // recovery runs on open
   assert_string_equal(label_of(huge + "/page")->c_str(), kHuge);
   assert_false(label_of(huge).has_value());
   assert_false(label_of(state + "/tpm2-00.permall").has_value());

@@ -28,33 +28,19 @@ namespace {
 
 constexpr const char* kSaveOrig = "system_u:object_r:virt_var_lib_t:s0";
 
-struct Fixture {
-  std::string dir;
-  std::string state;
+struct Fixture : Scratch {
   std::unique_ptr<SecurityManager> m;
   std::string imagelabel;
 };
 
 int setup(void** st) {
   auto* f = new Fixture;
-  f->dir = make_xattr_tmpdir();
-  if (f->dir.empty()) {
+  if (!make_scratch(f)) {
     delete f;
-    std::fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
     return -1;
   }
-  f->dir = real(f->dir);
-  f->state = f->dir + "/state";
-  ManagerOptions o;
-  o.driver = "test";
-  o.state_dir = f->state;
-  o.config = Config{};
-  auto m = SecurityManager::open(o);
-  if (!m) return -1;
-  f->m = std::move(*m);
-  auto d = DomainDef::parse("<domain type='kvm'><name>vm</name><devices/></domain>");
-  if (!d) return -1;
-  auto p = f->m->prepare(*d);
+  f->m = open_test_manager(f->state, Config{});
+  auto p = f->m->prepare(test_domain("vm", ""));
   if (!p) return -1;
   f->imagelabel = p->label.imagelabel;
   *st = f;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Shared helpers for core tests: temp dirs on a filesystem with user xattrs,
-// and reading/writing test-driver labels.
+// Shared helpers for core tests: scratch space on a filesystem with user
+// xattrs, test-driver managers and domains, and reading/writing test-driver
+// labels. Helpers that cannot go on print why and abort: cmocka reports the
+// test as failed.
 #pragma once
 
 #include <sys/xattr.h>
@@ -10,10 +12,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "../common/xattr_dir.h"
+#include "svirt/config.h"
+#include "svirt/domain.h"
+#include "svirt/manager.h"
 
 namespace svirt::testing {
 
@@ -33,6 +39,67 @@ inline void set_label(const std::string& path, const std::string& label) {
 
 inline void write_file(const std::string& path, const std::string& content = "data") {
   std::ofstream(path) << content;
+}
+
+// One test's scratch space: `dir` (resolved, so it matches the paths svirt
+// records) on a filesystem with user xattrs, and `state` inside it.
+struct Scratch {
+  std::string dir;
+  std::string state;
+};
+
+// Fills `s`; false, with the reason on stderr, when no filesystem here keeps
+// user xattrs (a cmocka setup then returns -1).
+inline bool make_scratch(Scratch* s, const char* tag = "core") {
+  std::string dir = make_xattr_dir(tag);
+  if (dir.empty()) {
+    std::fprintf(stderr, "SKIPPED: no filesystem with user xattrs for test files\n");
+    return false;
+  }
+  s->dir = real(dir);
+  s->state = s->dir + "/state";
+  return true;
+}
+
+// A manager with the test driver on `state_dir`.
+inline std::unique_ptr<SecurityManager> open_test_manager(const std::string& state_dir,
+                                                          std::optional<Config> config = {},
+                                                          bool recover = true) {
+  ManagerOptions o;
+  o.driver = "test";
+  o.state_dir = state_dir;
+  o.config = std::move(config);
+  o.recover_on_open = recover;
+  auto m = SecurityManager::open(o);
+  if (!m) {
+    std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
+    std::abort();
+  }
+  return std::move(*m);
+}
+
+// A <disk> of the image file `path`.
+inline std::string disk_xml(const std::string& path, const std::string& extra = "",
+                            const std::string& dev = "vda") {
+  return "<disk type='file' device='disk'><source file='" + path + "'/><target dev='" + dev +
+         "'/>" + extra + "</disk>";
+}
+
+// <domain type='kvm'> named `name`, with `inner` (seclabels, <devices>, ...)
+// as its content, parsed.
+inline DomainDef parse_test_domain(const std::string& name, const std::string& inner) {
+  auto d = DomainDef::parse("<domain type='kvm'><name>" + name + "</name>" + inner + "</domain>");
+  if (!d) {
+    std::fprintf(stderr, "parse: %s\n", d.error().message.c_str());
+    std::abort();
+  }
+  return std::move(*d);
+}
+
+// The same with `devices` inside <devices>, after an optional seclabel.
+inline DomainDef test_domain(const std::string& name, const std::string& devices,
+                             const std::string& seclabel = "") {
+  return parse_test_domain(name, seclabel + "<devices>" + devices + "</devices>");
 }
 
 
