@@ -129,3 +129,13 @@ void skip_without_xattrs(void) {
   rmdir(probe);
   free(probe);
 }
+
+void expect_error(int rc, svirt_error **err, int code, const char *needle) {
+  assert_int_equal(rc, -1);
+  assert_non_null(*err);
+  if (strstr(svirt_error_message(*err), needle) == NULL)
+    fail_msg("error '%s' does not name '%s'", svirt_error_message(*err), needle);
+  assert_int_equal(svirt_error_code(*err), code);
+  svirt_error_free(*err);
+  *err = NULL;
+}

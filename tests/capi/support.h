@@ -46,6 +46,10 @@ svirt_domain *domain_with_disk(const char *name, const char *disk);
 /* Parses `xml`; fails the test if it does not. */
 svirt_domain *parse_domain(const char *xml);
 
+/* Asserts that a call returned -1 with an error of `code` whose message
+ * names `needle`, then frees the error and clears *err. */
+void expect_error(int rc, svirt_error **err, int code, const char *needle);
+
 /* The MCS pair of a label ("c1,c2" of "...:s0:c1,c2"). */
 const char *pair_of(const char *label);
 

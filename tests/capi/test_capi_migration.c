@@ -68,16 +68,6 @@ static const char *carried(const char *pair) {
   return buf;
 }
 
-static void expect_error(int rc, svirt_error **err, int code, const char *needle) {
-  assert_int_equal(rc, -1);
-  assert_non_null(*err);
-  if (strstr(svirt_error_message(*err), needle) == NULL)
-    fail_msg("error '%s' does not name '%s'", svirt_error_message(*err), needle);
-  assert_int_equal(svirt_error_code(*err), code);
-  svirt_error_free(*err);
-  *err = NULL;
-}
-
 static void test_incoming_draws_a_fresh_pair(void **state) {
   struct fixture *f = *state;
   svirt_manager *mgr = open_test(f);

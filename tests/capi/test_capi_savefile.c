@@ -25,16 +25,6 @@
 
 /* Asserts that `rc` failed with `code` and a message containing `needle`,
  * then frees the error. */
-static void expect_error(int rc, svirt_error **err, int code, const char *needle) {
-  assert_int_equal(rc, -1);
-  assert_non_null(*err);
-  if (strstr(svirt_error_message(*err), needle) == NULL)
-    fail_msg("error '%s' does not name '%s'", svirt_error_message(*err), needle);
-  assert_int_equal(svirt_error_code(*err), code);
-  svirt_error_free(*err);
-  *err = NULL;
-}
-
 /* Prepares "vm" with the fixture's disk; returns its image label (malloc'd). */
 static char *prepare_vm(svirt_manager *mgr, const struct fixture *f) {
   svirt_domain *dom = domain_with_disk("vm", f->disk);
