@@ -71,11 +71,11 @@ bool provision(const Vm& vm) {
   for (size_t i = 0; i < vm.def.disks.size(); ++i) {
     const std::string& path = vm.def.disks[i].source.path;
     if (path.empty() || std::filesystem::exists(path)) continue;
-    std::string err =
-        i == 0 ? mini_dom0::write_boot_image(path, "hello from " + vm.def.name +
-                                                        ", read from its own disk")
-               : std::string();
-    if (i != 0) {
+    std::string err;
+    if (i == 0) {
+      err = mini_dom0::write_boot_image(path, "hello from " + vm.def.name +
+                                                  ", read from its own disk");
+    } else {
       std::ofstream blank(path, std::ios::binary);
       blank << std::string(64 * 1024, '\0');
       if (!blank) err = "cannot create '" + path + "'";

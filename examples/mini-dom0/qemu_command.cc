@@ -2,6 +2,16 @@
 #include "qemu_command.h"
 
 namespace mini_dom0 {
+namespace {
+
+// qemu's option parser reads a ',' inside a value as ",,".
+std::string escape_option_value(const std::string& value) {
+  std::string out;
+  for (char c : value) out += c == ',' ? std::string(",,") : std::string(1, c);
+  return out;
+}
+
+}  // namespace
 
 std::string serial_log_path(const svirt::DomainDef& def) {
   for (const svirt::Chardev& c : def.chardevs)
@@ -41,10 +51,8 @@ std::vector<std::string> qemu_argv(const svirt::DomainDef& def, const QemuOption
                                               std::to_string(set)});
       file = "/dev/fdset/" + std::to_string(set);
     }
-    // A ',' in a -drive value is written twice.
-    std::string escaped;
-    for (char c : file) escaped += c == ',' ? std::string(",,") : std::string(1, c);
-    std::string drive = "file=" + escaped + ",format=raw,if=ide,index=" + std::to_string(i);
+    std::string drive =
+        "file=" + escape_option_value(file) + ",format=raw,if=ide,index=" + std::to_string(i);
     // IDE hard disks cannot be read-only: a read-only disk is attached as a CD.
     if (disk.readonly) drive += ",media=cdrom,readonly=on";
     // Otherwise qemu first asks an fd set for a read-only descriptor, and the
@@ -54,10 +62,8 @@ std::vector<std::string> qemu_argv(const svirt::DomainDef& def, const QemuOption
   }
   std::string log = serial_log_path(def);
   if (!log.empty()) {
-    std::string escaped;
-    for (char c : log) escaped += c == ',' ? std::string(",,") : std::string(1, c);
-    argv.insert(argv.end(),
-                {"-chardev", "file,id=serial0,path=" + escaped, "-serial", "chardev:serial0"});
+    argv.insert(argv.end(), {"-chardev", "file,id=serial0,path=" + escape_option_value(log),
+                             "-serial", "chardev:serial0"});
   }
   return argv;
 }
