@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <svirt/manager.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,8 +29,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <svirt/manager.h>
 
 #include "boot_image.h"
 #include "qemu_command.h"
@@ -51,7 +50,9 @@ struct Vm {
   bool ok = false;
 };
 
-void say(const std::string& vm, const std::string& line) { std::cout << vm << ": " << line << "\n"; }
+void say(const std::string& vm, const std::string& line) {
+  std::cout << vm << ": " << line << "\n";
+}
 
 std::string opt_label(const std::optional<std::string>& l) { return l ? *l : "(none)"; }
 
@@ -73,8 +74,8 @@ bool provision(const Vm& vm) {
     if (path.empty() || std::filesystem::exists(path)) continue;
     std::string err;
     if (i == 0) {
-      err = mini_dom0::write_boot_image(path, "hello from " + vm.def.name +
-                                                  ", read from its own disk");
+      err = mini_dom0::write_boot_image(path,
+                                        "hello from " + vm.def.name + ", read from its own disk");
     } else {
       std::ofstream blank(path, std::ios::binary);
       blank << std::string(64 * 1024, '\0');
@@ -215,28 +216,38 @@ int usage(const char* msg) {
 
 int main(int argc, char** argv) {
   Options opts;
-  static const option kLong[] = {{"driver", required_argument, nullptr, 'd'},
-                                 {"state-dir", required_argument, nullptr, 's'},
-                                 {"qemu", required_argument, nullptr, 'q'},
-                                 {"accel", required_argument, nullptr, 'a'},
-                                 {"pass-fds", required_argument, nullptr, 'f'},
-                                 {"timeout", required_argument, nullptr, 't'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
+  static const option kLong[] = {
+      {"driver", required_argument, nullptr, 'd'},   {"state-dir", required_argument, nullptr, 's'},
+      {"qemu", required_argument, nullptr, 'q'},     {"accel", required_argument, nullptr, 'a'},
+      {"pass-fds", required_argument, nullptr, 'f'}, {"timeout", required_argument, nullptr, 't'},
+      {"help", no_argument, nullptr, 'h'},           {nullptr, 0, nullptr, 0}};
   for (int c; (c = getopt_long(argc, argv, "", kLong, nullptr)) != -1;) {
     switch (c) {
-      case 'd': opts.manager.driver = optarg; break;
-      case 's': opts.manager.state_dir = optarg; break;
-      case 'q': opts.qemu.binary = optarg; break;
-      case 'a': opts.qemu.accel = optarg; break;
+      case 'd':
+        opts.manager.driver = optarg;
+        break;
+      case 's':
+        opts.manager.state_dir = optarg;
+        break;
+      case 'q':
+        opts.qemu.binary = optarg;
+        break;
+      case 'a':
+        opts.qemu.accel = optarg;
+        break;
       case 'f': {
         std::stringstream names(optarg);
         for (std::string n; std::getline(names, n, ',');) opts.pass_fds.insert(n);
         break;
       }
-      case 't': opts.timeout_s = std::atoi(optarg); break;
-      case 'h': usage(nullptr); return 0;
-      default: return usage(nullptr);
+      case 't':
+        opts.timeout_s = std::atoi(optarg);
+        break;
+      case 'h':
+        usage(nullptr);
+        return 0;
+      default:
+        return usage(nullptr);
     }
   }
   if (optind != argc - 1) return usage("one DOMAIN_DIR expected");
@@ -248,8 +259,7 @@ int main(int argc, char** argv) {
     std::cerr << "mini-dom0: " << mgr.error().message << "\n";
     return 1;
   }
-  std::cout << "host: model " << (*mgr)->model().model << ", state " << (*mgr)->state_dir()
-            << "\n";
+  std::cout << "host: model " << (*mgr)->model().model << ", state " << (*mgr)->state_dir() << "\n";
 
   std::vector<std::string> files;
   std::error_code ec;

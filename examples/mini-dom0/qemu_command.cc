@@ -15,20 +15,17 @@ std::string escape_option_value(const std::string& value) {
 
 std::string serial_log_path(const svirt::DomainDef& def) {
   for (const svirt::Chardev& c : def.chardevs)
-    if (c.role == svirt::ChardevRole::kSerial && c.type == svirt::ChardevType::kFile)
-      return c.path;
+    if (c.role == svirt::ChardevRole::kSerial && c.type == svirt::ChardevType::kFile) return c.path;
   return "";
 }
 
 std::vector<std::string> qemu_argv(const svirt::DomainDef& def, const QemuOptions& options,
                                    std::string* error) {
-  std::vector<std::string> argv = {options.binary,
-                                   "-name", def.name,
-                                   "-accel", options.accel,
-                                   "-m", std::to_string(options.memory_mib),
+  std::vector<std::string> argv = {options.binary, "-name", def.name, "-accel", options.accel, "-m",
+                                   std::to_string(options.memory_mib),
                                    // Only what is asked for: no default NIC, monitor or display.
-                                   "-nodefaults", "-no-user-config", "-display", "none",
-                                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"};
+                                   "-nodefaults", "-no-user-config", "-display", "none", "-device",
+                                   "isa-debug-exit,iobase=0xf4,iosize=0x04"};
   if (def.disks.empty()) {
     *error = "domain '" + def.name + "' has no disk to boot from";
     return {};
@@ -47,8 +44,8 @@ std::vector<std::string> qemu_argv(const svirt::DomainDef& def, const QemuOption
     std::string file = disk.source.path;
     if (options.pass_fds) {
       int set = static_cast<int>(i) + 1;
-      argv.insert(argv.end(), {"-add-fd", "fd=" + std::to_string(next_fd++) + ",set=" +
-                                              std::to_string(set)});
+      argv.insert(argv.end(),
+                  {"-add-fd", "fd=" + std::to_string(next_fd++) + ",set=" + std::to_string(set)});
       file = "/dev/fdset/" + std::to_string(set);
     }
     std::string drive =

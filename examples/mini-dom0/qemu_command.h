@@ -5,10 +5,10 @@
 // to the domain's <serial type='file'> path, the exit device).
 #pragma once
 
+#include <svirt/domain.h>
+
 #include <string>
 #include <vector>
-
-#include <svirt/domain.h>
 
 namespace mini_dom0 {
 
