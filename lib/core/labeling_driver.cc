@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <glib.h>
 #include <sys/stat.h>
@@ -529,18 +530,26 @@ RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def) {
     }
   }
   // Records carry resolved paths; report the paths as the XML wrote them.
+  // Most paths are written resolved and match as they are; only the others
+  // (through a symlink, with "..") are resolved again to find their record.
   if (res) {
+    std::unordered_map<std::string, RestoredLabel*> by_path;
+    for (RestoredLabel& item : report.items)
+      if (item.resource.device.empty()) by_path.emplace(item.resource.path, &item);
     for (const ResourceLabel& r : *res) {
       if (!r.label) continue;
-      auto opened = open_resource(r.path, path_policy_);
-      if (!opened) continue;
-      for (RestoredLabel& item : report.items) {
-        if (item.resource.path == opened->resolved && item.resource.device.empty()) {
-          std::optional<std::string> kept = item.resource.label;
-          item.resource = r;
-          item.resource.label = kept;
-        }
+      auto it = by_path.find(r.path);
+      if (it == by_path.end()) {
+        auto opened = open_resource(r.path, path_policy_);
+        if (!opened) continue;
+        it = by_path.find(opened->resolved);
+        if (it == by_path.end()) continue;
       }
+      RestoredLabel& item = *it->second;
+      std::optional<std::string> kept = item.resource.label;
+      item.resource = r;
+      item.resource.label = kept;
+      by_path.erase(it);  // named once, as written first
     }
   }
   return report;

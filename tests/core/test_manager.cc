@@ -416,6 +416,31 @@ void test_registry_of_another_boot_ignored_corrupt_one_refused(void** st) {
   assert_string_equal(back->at("c3,c4").c_str(), "vm");
 }
 
+void test_release_reports_paths_as_written(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string real_dir = f.dir + "/images", link_dir = f.dir + "/via-link";
+  assert_int_equal(mkdir(real_dir.c_str(), 0755), 0);
+  assert_int_equal(symlink(real_dir.c_str(), link_dir.c_str()), 0);
+  std::string a = real_dir + "/a.img", b = real_dir + "/b.img";
+  write_file(a);
+  write_file(b);
+  auto m = open_test_manager(f.state);
+  // One disk named through the symlink, one by its own path.
+  assert_true(m->prepare(test_domain("vm", disk_xml(link_dir + "/a.img") +
+                                               disk_xml(b, "", "vdb")))
+                  .ok());
+  auto rel = m->release("vm");
+  assert_true(rel.ok());
+  std::map<std::string, std::string> device_of;
+  for (const RestoredLabel& item : rel->restore.items)
+    device_of[item.resource.path] = item.resource.device;
+  assert_int_equal(device_of.size(), 2);
+  assert_string_equal(device_of[link_dir + "/a.img"].c_str(), "vda");
+  assert_string_equal(device_of[b].c_str(), "vdb");
+  assert_false(label_of(a).has_value());
+  assert_false(label_of(b).has_value());
+}
+
 void test_running_domain_kept_and_release_refused(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/a.img";
@@ -627,6 +652,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_recovery_after_host_crash_leftovers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_registry_of_another_boot_ignored_corrupt_one_refused,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_release_reports_paths_as_written, setup, teardown),
       cmocka_unit_test_setup_teardown(test_running_domain_kept_and_release_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_reports_skipped_and_restores_backing, setup,
                                       teardown),
