@@ -441,6 +441,17 @@ void test_release_reports_paths_as_written(void** st) {
   assert_false(label_of(b).has_value());
 }
 
+// A domain without resources has nothing to journal: no durable write.
+void test_domain_without_resources_writes_no_file_records(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto m = open_test_manager(f.state);
+  assert_true(m->prepare(test_domain("empty", "")).ok());
+  struct stat sb {};
+  assert_int_equal(stat((f.state + "/files.db").c_str(), &sb), -1);
+  assert_true(m->release("empty").ok());
+  assert_int_equal(stat((f.state + "/files.db").c_str(), &sb), -1);
+}
+
 void test_running_domain_kept_and_release_refused(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string a = f.dir + "/a.img";
@@ -653,6 +664,8 @@ int main() {
       cmocka_unit_test_setup_teardown(test_registry_of_another_boot_ignored_corrupt_one_refused,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_reports_paths_as_written, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_domain_without_resources_writes_no_file_records, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_running_domain_kept_and_release_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_reports_skipped_and_restores_backing, setup,
                                       teardown),
