@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "core/labeling_driver.h"
 
+#include <glib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
 #include <unordered_map>
-
-#include <glib.h>
-#include <sys/stat.h>
 
 #include "core/fault.h"
 #include "core/migration.h"
@@ -80,8 +78,8 @@ std::string LabelingDriver::tree_record_path(const std::string& resolved) const 
 Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::string& label) {
   std::string dir = state_->path() + "/trees";
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return make_error(ErrorCode::kOperationFailed, "state directory '" + state_->path() +
-                                                       "': cannot create trees/", errno);
+    return make_error(ErrorCode::kOperationFailed,
+                      "state directory '" + state_->path() + "': cannot create trees/", errno);
   auto stats = relabel_tree(*backend_, root.fd.get(), root.resolved, label,
                             tree_record_path(root.resolved), TreeRelabelOptions{});
   if (!stats) return std::move(stats).error();
@@ -92,9 +90,8 @@ Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::strin
 }
 
 Result<void> LabelingDriver::restore_tree_of(const OpenedPath& root) {
-  TreeRestoreReport r =
-      restore_tree(*backend_, root.fd.get(), root.resolved, tree_record_path(root.resolved),
-                   TreeRelabelOptions{});
+  TreeRestoreReport r = restore_tree(*backend_, root.fd.get(), root.resolved,
+                                     tree_record_path(root.resolved), TreeRelabelOptions{});
   if (!r.ok()) {
     Error e = r.errors.front();
     if (r.errors.size() > 1) e.message += " (and " + std::to_string(r.errors.size() - 1) + " more)";
@@ -182,8 +179,10 @@ Result<void> LabelingDriver::gen_label(DomainDef& def) {
       SVIRT_TRY(state_->save_registry(*reg));
     }
     s->type = SeclabelType::kStatic;
-    if (label->relabel) s->imagelabel = label->imagelabel;
-    else s->imagelabel.reset();
+    if (label->relabel)
+      s->imagelabel = label->imagelabel;
+    else
+      s->imagelabel.reset();
     return ok();
   }
 
@@ -199,10 +198,10 @@ Result<void> LabelingDriver::gen_label(DomainDef& def) {
       if (auto p = McsPair::parse(carried)) (void)alloc->reserve(*p);
   std::optional<McsPair> pair = alloc->allocate();
   if (!pair)
-    return make_error(ErrorCode::kExhausted,
-                      "domain '" + def.name + "': MCS category space exhausted: all " +
-                          std::to_string(alloc->capacity()) + " pairs of " +
-                          intent->pool.format() + " are in use");
+    return make_error(ErrorCode::kExhausted, "domain '" + def.name +
+                                                 "': MCS category space exhausted: all " +
+                                                 std::to_string(alloc->capacity()) + " pairs of " +
+                                                 intent->pool.format() + " are in use");
   SecurityLabel label = make_dynamic_label(*intent, m, pair->c1, pair->c2);
   (*reg)[pair->format()] = def.name;
   SVIRT_TRY(state_->save_registry(*reg));
@@ -223,9 +222,8 @@ Result<void> LabelingDriver::reserve_label(const DomainDef& def) {
   if (!reg) return std::move(reg).error();
   auto it = reg->find(p->format());
   if (it != reg->end() && it->second != def.name)
-    return make_error(ErrorCode::kConflict, "domain '" + def.name + "': label pair " +
-                                                p->format() + " is held by domain '" +
-                                                it->second + "'");
+    return make_error(ErrorCode::kConflict, "domain '" + def.name + "': label pair " + p->format() +
+                                                " is held by domain '" + it->second + "'");
   (*reg)[p->format()] = def.name;
   return state_->save_registry(*reg);
 }
@@ -277,9 +275,9 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       const Item& first = items[seen->second];
       if (*first.res.label != *r.label)
         return make_error(ErrorCode::kInvalidInput,
-                          "'" + opened->resolved + "' is wanted with two labels: " +
-                              *first.res.label + " (" + first.res.device + ") and " + *r.label +
-                              " (" + r.device + ")");
+                          "'" + opened->resolved +
+                              "' is wanted with two labels: " + *first.res.label + " (" +
+                              first.res.device + ") and " + *r.label + " (" + r.device + ")");
       continue;
     }
     by_path.emplace(opened->resolved, items.size());
@@ -300,9 +298,8 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
         std::string holder = rec->second.users.front() == domain && rec->second.users.size() > 1
                                  ? rec->second.users[1]
                                  : rec->second.users.front();
-        return make_error(ErrorCode::kConflict,
-                          describe(it.res) + ": in use by domain '" + holder + "' with label " +
-                              rec->second.label);
+        return make_error(ErrorCode::kConflict, describe(it.res) + ": in use by domain '" + holder +
+                                                    "' with label " + rec->second.label);
       }
     }
     auto cur = backend_->get_label(it.opened.fd.get(), it.opened.resolved);
@@ -399,7 +396,8 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   return out;
 }
 
-std::vector<std::string> LabelingDriver::resolve_paths(const std::vector<ResourceLabel>& resources) {
+std::vector<std::string> LabelingDriver::resolve_paths(
+    const std::vector<ResourceLabel>& resources) {
   std::vector<std::string> out;
   for (const ResourceLabel& r : resources) {
     auto opened = open_resource(r.path, path_policy_);
@@ -589,8 +587,8 @@ Result<AppliedLabel> LabelingDriver::set_saved_state_label(const DomainDef& def,
       ResourceLabel{ResourceKind::kSavefile, file->resolved, l.imagelabel, "savefile"}};
   auto out = apply(def.name, res);
   if (!out) return std::move(out).error();
-  AppliedLabel a = out->empty() ? AppliedLabel{res[0], std::nullopt, false, false}
-                                : std::move(out->front());
+  AppliedLabel a =
+      out->empty() ? AppliedLabel{res[0], std::nullopt, false, false} : std::move(out->front());
   a.resource.path = path;
   return a;
 }

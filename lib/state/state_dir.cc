@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "state/state_dir.h"
 
-#include "core/durable_file.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,11 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include "core/durable_file.h"
 
 namespace svirt::internal {
 namespace {
@@ -32,8 +32,10 @@ struct KeyFile {
 Error state_error(const std::string& dir, const std::string& what, int err) {
   std::string msg = "state directory '" + dir + "': " + what;
   // Said in words a user acts on, instead of strerror's.
-  if (err == ENOSPC || err == EDQUOT) return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is full", err};
-  if (err == EROFS) return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is read-only", err};
+  if (err == ENOSPC || err == EDQUOT)
+    return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is full", err};
+  if (err == EROFS)
+    return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is read-only", err};
   return make_error(ErrorCode::kOperationFailed, msg, err);
 }
 
@@ -87,9 +89,9 @@ std::string get_string(GKeyFile* kf, const char* group, const char* key) {
 
 Result<StateDir> StateDir::open(const std::string& dir) {
   if (dir.empty() || dir[0] != '/')
-    return make_error(ErrorCode::kInvalidInput, "state directory '" + dir + "': path is not absolute");
-  if (g_mkdir_with_parents(dir.c_str(), 0700) != 0)
-    return state_error(dir, "cannot create", errno);
+    return make_error(ErrorCode::kInvalidInput,
+                      "state directory '" + dir + "': path is not absolute");
+  if (g_mkdir_with_parents(dir.c_str(), 0700) != 0) return state_error(dir, "cannot create", errno);
   std::string domains = dir + "/" + kDomains;
   if (mkdir(domains.c_str(), 0700) != 0 && errno != EEXIST)
     return state_error(dir, "cannot create domains/", errno);
@@ -198,7 +200,8 @@ Result<McsRegistry> StateDir::load_registry() const {
 Result<void> StateDir::save_registry(const McsRegistry& reg) const {
   KeyFile k;
   g_key_file_set_string(k.kf, "registry", "boot_id", current_boot_id().c_str());
-  for (const auto& [pair, dom] : reg) g_key_file_set_string(k.kf, "pairs", pair.c_str(), dom.c_str());
+  for (const auto& [pair, dom] : reg)
+    g_key_file_set_string(k.kf, "pairs", pair.c_str(), dom.c_str());
   return write_atomic(kRegistry, keyfile_text(k), /*durable=*/false);
 }
 
@@ -216,7 +219,8 @@ static Result<DomainRecord> parse_domain(const std::string& text, const std::str
   r.pid = static_cast<pid_t>(g_key_file_get_int64(k.kf, "domain", "pid", nullptr));
   r.start_time = g_key_file_get_uint64(k.kf, "domain", "start_time", nullptr);
   r.boot_id = get_string(k.kf, "domain", "boot_id");
-  if (r.name.empty()) return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no name");
+  if (r.name.empty())
+    return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no name");
   // Every record is written whole, with all of these: one without is cut short.
   if (r.state != "preparing" && r.state != "prepared" && r.state != "running")
     return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no valid state");
@@ -231,9 +235,9 @@ Result<std::optional<DomainRecord>> StateDir::read_domain(const std::string& nam
   if (!text->has_value()) return std::optional<DomainRecord>{};
   auto rec = parse_domain(**text, dir_ + "/" + domain_file(name));
   if (rec && rec->name != name)
-    rec = make_error(ErrorCode::kOperationFailed, dir_ + "/" + domain_file(name) +
-                                                      " is corrupt: it names domain '" +
-                                                      rec->name + "'");
+    rec = make_error(
+        ErrorCode::kOperationFailed,
+        dir_ + "/" + domain_file(name) + " is corrupt: it names domain '" + rec->name + "'");
   if (!rec) {
     // Cut short by a crash of the host: the domain is gone with that boot.
     if (written_before_boot(dir_ + "/" + domain_file(name))) return std::optional<DomainRecord>{};
@@ -250,7 +254,8 @@ Result<std::vector<DomainRecord>> StateDir::list_domains() const {
   while (dirent* e = readdir(dir.get())) {
     std::string n = e->d_name;
     const std::string suffix = ".state";
-    if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
+    if (n.size() <= suffix.size() ||
+        n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     auto rec = read_domain(n.substr(0, n.size() - suffix.size()));
     if (!rec) return std::move(rec).error();
@@ -274,7 +279,8 @@ Result<void> StateDir::write_domain(const DomainRecord& r) const {
 
 Result<void> StateDir::remove_domain(const std::string& name) const {
   std::string p = dir_ + "/" + domain_file(name);
-  if (unlink(p.c_str()) != 0 && errno != ENOENT) return state_error(dir_, "cannot remove " + domain_file(name), errno);
+  if (unlink(p.c_str()) != 0 && errno != ENOENT)
+    return state_error(dir_, "cannot remove " + domain_file(name), errno);
   return ok();
 }
 

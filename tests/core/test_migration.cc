@@ -56,8 +56,6 @@ int teardown(void** st) {
   return 0;
 }
 
-
-
 // A dynamic seclabel as the source's live XML has it.
 std::string carried(const std::string& pair) {
   return "<seclabel type='dynamic' model='selinux' relabel='yes'>"
@@ -65,7 +63,6 @@ std::string carried(const std::string& pair) {
          pair + "</label><imagelabel>system_u:object_r:svirt_image_t:s0:" + pair +
          "</imagelabel></seclabel>";
 }
-
 
 std::string pair_of(const std::string& label) { return label.substr(label.rfind(':') + 1); }
 
@@ -149,7 +146,8 @@ void test_incoming_never_draws_carried_pair(void** st) {
   Config c;
   c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c7";  // 28 pairs
   auto m = open_test_manager(f.state, c);
-  for (int i = 0; i < 26; ++i) assert_true(m->prepare(test_domain("d" + std::to_string(i), "")).ok());
+  for (int i = 0; i < 26; ++i)
+    assert_true(m->prepare(test_domain("d" + std::to_string(i), "")).ok());
   std::set<std::string> free_pairs;
   auto reg = registry(f);
   for (int a = 0; a < 8; ++a)
@@ -229,8 +227,9 @@ void test_incoming_leaves_shared_storage(void** st) {
   set_label(local, kOrig);
   set_label(shared, kSourceImage);  // the running source's label
   auto m = open_test_manager(f.state);
-  auto p = m->prepare(test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb"), carried("c1,c2")),
-                      incoming(shared_files({shared})));
+  auto p = m->prepare(
+      test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb"), carried("c1,c2")),
+      incoming(shared_files({shared})));
   if (!p) std::fprintf(stderr, "%s\n", p.error().message.c_str());
   assert_true(p.ok());
   assert_string_equal(label_of(local)->c_str(), p->label.imagelabel.c_str());
@@ -276,8 +275,9 @@ void test_incoming_shared_conflict_changes_nothing(void** st) {
   auto holder = m->prepare(test_domain("holder", disk_xml(shared, "", "vda")));
   assert_true(holder.ok());
   std::string held = *label_of(shared);
-  auto p = m->prepare(test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb"), carried("c1,c2")),
-                      incoming(shared_files({shared})));
+  auto p = m->prepare(
+      test_domain("vm", disk_xml(local, "", "vda") + disk_xml(shared, "", "vdb"), carried("c1,c2")),
+      incoming(shared_files({shared})));
   assert_false(p.ok());
   assert_int_equal(p.error().code, ErrorCode::kConflict);
   assert_non_null(strstr(p.error().message.c_str(), "holder"));
@@ -301,8 +301,9 @@ void test_incoming_shared_paths(void** st) {
   s.paths = {nfs + "/"};
   s.probe = [](int, const std::string&) { return false; };
   auto m = open_test_manager(f.state);
-  auto p =
-      m->prepare(test_domain("vm", disk_xml(in, "", "vda") + disk_xml(out, "", "vdb"), carried("c1,c2")), incoming(s));
+  auto p = m->prepare(
+      test_domain("vm", disk_xml(in, "", "vda") + disk_xml(out, "", "vdb"), carried("c1,c2")),
+      incoming(s));
   assert_true(p.ok());
   assert_string_equal(label_of(in)->c_str(), kSourceImage);
   assert_string_equal(label_of(out)->c_str(), p->label.imagelabel.c_str());
@@ -411,11 +412,13 @@ void test_two_hosts_round_trip(void** st) {
   std::string sl =
       "<seclabel type='static' model='selinux' relabel='yes'>"
       "<label>system_u:system_r:svirt_t:s0:c7,c8</label></seclabel>";
-  auto p = src->prepare(test_domain("vm", disk_xml(shared, "", "vda") + disk_xml(src_nvram, "", "vdb"), sl));
+  auto p = src->prepare(
+      test_domain("vm", disk_xml(shared, "", "vda") + disk_xml(src_nvram, "", "vdb"), sl));
   assert_true(p.ok());
   std::string img = *label_of(shared);
   // On the destination the local disk has another path.
-  auto arrived = test_domain("vm", disk_xml(shared, "", "vda") + disk_xml(dst_nvram, "", "vdb"), sl);
+  auto arrived =
+      test_domain("vm", disk_xml(shared, "", "vda") + disk_xml(dst_nvram, "", "vdb"), sl);
   auto q = d->prepare(arrived, incoming(shared_files({shared})));
   assert_true(q.ok());
   assert_string_equal(q->label.label.c_str(), p->label.label.c_str());

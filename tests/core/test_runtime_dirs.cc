@@ -74,7 +74,6 @@ int teardown(void** st) {
   return 0;
 }
 
-
 DomainDef domain(const std::string& name, const std::string& inner) {
   return parse_test_domain(name, std::string("<uuid>") + kUuid + "</uuid>" + inner);
 }

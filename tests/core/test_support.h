@@ -102,5 +102,4 @@ inline DomainDef test_domain(const std::string& name, const std::string& devices
   return parse_test_domain(name, seclabel + "<devices>" + devices + "</devices>");
 }
 
-
 }  // namespace svirt::testing
