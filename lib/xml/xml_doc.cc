@@ -241,19 +241,28 @@ Result<XmlDocPtr> parse_xml_document(std::string_view text, std::string_view wha
   return doc;
 }
 
+namespace {
+
+// libxml2's save callbacks append straight into a std::string, which grows
+// geometrically. xmlBuffer grows by exact fit, so formatting a document of a
+// few MiB through it costs a quadratic amount of copying.
+int append_to_string(void* context, const char* data, int len) {
+  static_cast<std::string*>(context)->append(data, static_cast<std::size_t>(len));
+  return len;
+}
+
+int close_nothing(void*) { return 0; }
+
+}  // namespace
+
 std::string serialize_xml_document(xmlDoc* doc) {
   GenericErrorsSilenced quiet;
   std::string out;
-  xmlBufferPtr buf = xmlBufferCreate();
-  if (buf == nullptr) return out;
-  xmlSaveCtxtPtr save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
-  if (save != nullptr) {
-    xmlSaveDoc(save, doc);
-    xmlSaveClose(save);
-    out.assign(reinterpret_cast<const char*>(xmlBufferContent(buf)),
-               static_cast<std::size_t>(xmlBufferLength(buf)));
-  }
-  xmlBufferFree(buf);
+  xmlSaveCtxtPtr save = xmlSaveToIO(append_to_string, close_nothing, &out, "UTF-8",
+                                    XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
+  if (save == nullptr) return std::string();
+  xmlSaveDoc(save, doc);
+  if (xmlSaveClose(save) < 0) return std::string();
   return out;
 }
 
