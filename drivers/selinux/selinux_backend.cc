@@ -4,6 +4,7 @@
 #include <selinux/label.h>
 #include <selinux/selinux.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 
 #include <cerrno>
 #include <mutex>
@@ -19,6 +20,9 @@ namespace {
 constexpr long kNfsSuperMagic = 0x6969;
 
 bool is_unsupported(int err) { return err == ENOTSUP || err == EOPNOTSUPP || err == EROFS; }
+
+// Where the kernel keeps a file's SELinux label.
+constexpr const char* kXattr = "security.selinux";
 
 // Owns a context string libselinux allocated.
 class Con {
@@ -135,12 +139,28 @@ class SelinuxBackend final : public LabelBackend {
     return ok();
   }
 
-  // getfilecon_raw, not lgetfilecon_raw: the proc link must be followed to
-  // the file, or we would read the link's own label.
+  // The attribute's bytes as stored, trailing NUL and all: getfilecon_raw
+  // would cut them at the first NUL, and a restore must write back what was
+  // there. getxattr, not lgetxattr: the proc link must be followed to the
+  // file, or we would read the link's own label.
   Result<std::optional<std::string>> get_label(int fd, const std::string& path) override {
-    Con con;
-    if (getfilecon_raw(proc_fd_path(fd).c_str(), con.out()) < 0) {
+    std::string proc = proc_fd_path(fd);
+    std::string value(256, '\0');
+    for (;;) {
+      ssize_t n = ::getxattr(proc.c_str(), kXattr, value.data(), value.size());
+      if (n >= 0) {
+        value.resize(static_cast<size_t>(n));
+        return std::optional<std::string>(std::move(value));
+      }
       int err = errno;
+      if (err == ERANGE) {
+        ssize_t need = ::getxattr(proc.c_str(), kXattr, nullptr, 0);
+        if (need >= 0) {
+          value.resize(static_cast<size_t>(need) + 1);  // one more: it may grow meanwhile
+          continue;
+        }
+        err = errno;
+      }
       if (err == ENODATA) return std::optional<std::string>();
       if (is_unsupported(err)) {
         return make_error(ErrorCode::kUnsupported,
@@ -148,11 +168,14 @@ class SelinuxBackend final : public LabelBackend {
       }
       return make_error(ErrorCode::kOperationFailed, "cannot read label of '" + path + "'", err);
     }
-    return std::optional<std::string>(con.str());
   }
 
+  // Writes `label`'s bytes as they are (setfilecon_raw would add a NUL): an
+  // original goes back exactly as get_label read it. The kernel takes a
+  // context with or without its trailing NUL.
   Result<void> set_label(int fd, const std::string& path, const std::string& label) override {
-    if (setfilecon_raw(proc_fd_path(fd).c_str(), label.c_str()) == 0) return ok();
+    if (::setxattr(proc_fd_path(fd).c_str(), kXattr, label.data(), label.size(), 0) == 0)
+      return ok();
     int err = errno;
     if (!is_unsupported(err)) {
       return make_error(ErrorCode::kOperationFailed,

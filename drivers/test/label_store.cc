@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/unique_fd.h"
+#include "state/label_bytes.h"
 
 namespace svirt::internal {
 namespace {
@@ -109,11 +110,9 @@ Result<std::optional<std::string>> LabelStore::get(const std::string& resolved) 
   Result<KeyFilePtr> kf = parse(*data, file_);
   if (!kf) return kf.error();
   if (!valid_group(resolved)) return std::optional<std::string>();
-  gchar* value = g_key_file_get_string(kf->get(), resolved.c_str(), kLabelKey, nullptr);
-  if (value == nullptr) return std::optional<std::string>();
-  std::string label(value);
-  g_free(value);
-  return std::optional<std::string>(std::move(label));
+  auto label = get_key_bytes(kf->get(), resolved.c_str(), kLabelKey);
+  if (!label) return store_error(file_, label.error().message);
+  return label;
 }
 
 Result<void> LabelStore::set(const std::string& resolved, const std::string& label) {
@@ -142,7 +141,10 @@ Result<void> LabelStore::update(const std::string& resolved,
   Result<KeyFilePtr> kf = parse(*data, file_);
   if (!kf) return kf.error();
   if (label) {
-    g_key_file_set_string(kf->get(), resolved.c_str(), kLabelKey, label->c_str());
+    // Every byte, as the xattr of a regular file would keep it.
+    if (g_key_file_has_group(kf->get(), resolved.c_str()))
+      g_key_file_remove_group(kf->get(), resolved.c_str(), nullptr);
+    set_key_bytes(kf->get(), resolved.c_str(), kLabelKey, *label);
   } else {
     if (!g_key_file_has_group(kf->get(), resolved.c_str())) return ok();
     g_key_file_remove_group(kf->get(), resolved.c_str(), nullptr);

@@ -59,10 +59,13 @@ class SVIRT_EXPORT LabelBackend {
   // the test backend accepts any syntactically valid context.
   virtual Result<void> check_context(const std::string& context) const = 0;
 
-  // Label of the file behind `fd` (O_PATH). nullopt: the file has none.
+  // Label of the file behind `fd` (O_PATH): its bytes as stored, with the
+  // trailing NUL chcon and the kernel add, so that set_label of what this
+  // returned puts back exactly what was there. nullopt: the file has none.
   virtual Result<std::optional<std::string>> get_label(int fd, const std::string& path) = 0;
-  // Writes `label` on the file behind `fd` (O_PATH). EOPNOTSUPP and EROFS come
-  // back as ErrorCode::kUnsupported so callers can decide to warn.
+  // Writes `label`'s bytes, as they are, on the file behind `fd` (O_PATH).
+  // EOPNOTSUPP and EROFS come back as ErrorCode::kUnsupported so callers can
+  // decide to warn.
   virtual Result<void> set_label(int fd, const std::string& path, const std::string& label) = 0;
   // Removes the label, leaving the file unlabelled. Used only to restore a file
   // that had no label before svirt touched it and has no file_contexts default.

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/unique_fd.h"
+#include "state/label_bytes.h"
 #include "state/state_dir.h"
 #include "svirt/audit.h"
 #include "svirt/manager.h"
@@ -22,6 +23,7 @@
 namespace svirt {
 namespace {
 
+using internal::label_text;
 using internal::UniqueFd;
 
 const char* class_of(mode_t mode) {
@@ -54,7 +56,7 @@ class ObjectCollector {
     if (!label)
       warnings_.push_back(label.error().message);
     else if (*label)
-      obj.label = std::move(**label);
+      obj.label = label_text(**label);  // without the NUL chcon and the kernel store
     objects_.push_back(std::move(obj));
   }
 

@@ -13,6 +13,7 @@
 #include "core/tree_relabel.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
+#include "state/label_bytes.h"
 
 namespace svirt::internal {
 namespace {
@@ -348,10 +349,11 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     AppliedLabel a;
     a.resource = it.res;
     const FileRecord& rec = files->at(it.opened.resolved);
-    a.original = it.existed ? rec.original : it.current;
+    // Reported as the context the bytes spell; the record keeps the bytes.
+    a.original = label_text(it.existed ? rec.original : it.current);
     a.shared = it.existed && rec.users.size() > 1;
     bool tree = labels_tree(it.res.kind, it.opened.st);
-    if (!tree && it.current == it.res.label) {
+    if (!tree && label_text(it.current) == it.res.label) {
       out.push_back(std::move(a));
       continue;
     }
@@ -456,7 +458,7 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
         rec.users.push_back(domain);
       } else {
         item.action = RestoreAction::kRestored;
-        item.restored_to = rec.original;
+        item.restored_to = label_text(rec.original);
         files->erase(*p);
       }
       report.items.push_back(std::move(item));
@@ -486,7 +488,7 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
     }
     fault_point("restore:label-restored");
     item.action = RestoreAction::kRestored;
-    item.restored_to = target;
+    item.restored_to = label_text(target);
     files->erase(*p);
     report.items.push_back(std::move(item));
   }

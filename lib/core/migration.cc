@@ -14,6 +14,7 @@
 #include "core/labeling_driver.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
+#include "state/label_bytes.h"
 
 namespace svirt::internal {
 namespace {
@@ -92,10 +93,10 @@ Result<std::vector<AppliedLabel>> LabelingDriver::leave_shared_alone(
     a.resource.label.reset();
     a.shared = true;  // the source's domain holds it
     if (cur) {
-      a.original = *cur;
-      a.resource.label = *cur;
-      if (*cur != *r.label)
-        warn(describe_resource(r) + ": left with label " + cur->value_or("(none)") +
+      a.original = label_text(*cur);
+      a.resource.label = a.original;
+      if (a.original != *r.label)
+        warn(describe_resource(r) + ": left with label " + a.original.value_or("(none)") +
              ": on shared storage the migration source still uses (this host would give it " +
              *r.label + ")");
     }

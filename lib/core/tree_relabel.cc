@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/unique_fd.h"
+#include "state/label_bytes.h"
 
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
@@ -604,7 +605,7 @@ class Walker {
       fail(w, std::move(cur).error());
       return;
     }
-    if (*cur && **cur == label_) {
+    if (*cur && label_text(**cur) == label_) {
       ++w.stats.already;
       return;
     }

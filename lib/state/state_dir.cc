@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/durable_file.h"
+#include "state/label_bytes.h"
 
 namespace svirt::internal {
 namespace {
@@ -146,8 +147,14 @@ Result<FileTable> StateDir::load_files() const {
   for (gsize i = 0; i < n; ++i) {
     FileRecord r;
     r.path = get_string(k.kf, groups[i], "path");
-    if (g_key_file_has_key(k.kf, groups[i], "original", nullptr))
-      r.original = get_string(k.kf, groups[i], "original");
+    auto original = get_key_bytes(k.kf, groups[i], "original");
+    if (!original) {
+      Error e = std::move(original).error();
+      g_strfreev(groups);
+      return make_error(ErrorCode::kOperationFailed,
+                        dir_ + "/" + kFiles + " is corrupt: " + e.message);
+    }
+    r.original = std::move(*original);
     r.label = get_string(k.kf, groups[i], "label");
     r.kind = get_string(k.kf, groups[i], "kind");
     gsize nu = 0;
@@ -166,7 +173,8 @@ Result<void> StateDir::save_files(const FileTable& files) const {
   for (const auto& [path, r] : files) {
     std::string g = "file " + std::to_string(i++);
     g_key_file_set_string(k.kf, g.c_str(), "path", r.path.c_str());
-    if (r.original) g_key_file_set_string(k.kf, g.c_str(), "original", r.original->c_str());
+    // The exact bytes: a restore writes back what the file held.
+    if (r.original) set_key_bytes(k.kf, g.c_str(), "original", *r.original);
     g_key_file_set_string(k.kf, g.c_str(), "label", r.label.c_str());
     if (!r.kind.empty()) g_key_file_set_string(k.kf, g.c_str(), "kind", r.kind.c_str());
     std::vector<const gchar*> users;

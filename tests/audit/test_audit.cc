@@ -614,6 +614,48 @@ void test_manager_with_test_driver(void**) {
   svirt::testing::remove_tree(dir);
 }
 
+// chcon and the kernel store a label with a trailing NUL; libselinux does
+// not count it as part of the context, and neither may the audit: such a
+// file is judged by its label, not called invalid.
+void test_manager_label_with_trailing_nul(void**) {
+  std::string dir = svirt::testing::make_xattr_tmpdir();
+  if (dir.empty()) {
+    std::fprintf(stderr, "no filesystem with user xattrs: not run\n");
+    return;
+  }
+  ManagerOptions mo;
+  mo.driver = "test";
+  mo.state_dir = dir + "/state";
+  auto m = SecurityManager::open(mo);
+  assert_true(m.ok());
+  for (int i = 1; i <= 2; ++i) {
+    std::string vm = "vm" + std::to_string(i);
+    svirt::testing::write_file(dir + "/" + vm + ".img");
+    auto def = DomainDef::parse("<domain type='kvm'><name>" + vm +
+                                "</name><devices><disk type='file' device='disk'><source file='" +
+                                dir + "/" + vm + ".img'/><target dev='vda'/></disk></devices>" +
+                                "</domain>");
+    assert_true(def.ok());
+    assert_true((*m)->prepare(*def).ok());
+  }
+  // vm1's disk loses its categories, written the way chcon writes it.
+  svirt::testing::set_label(dir + "/vm1.img", image("") + std::string(1, '\0'));
+  AuditOptions opts;
+  opts.oracle = g_oracle.get();
+  auto r = audit_manager(**m, opts);
+  assert_true(r.ok());
+  dump(*r);
+  assert_false(finding_at(*r, kFindingInvalidLabel, dir + "/vm1.img"));
+  assert_true(finding_at(*r, kFindingWritableUncategorized, dir + "/vm1.img"));
+  assert_true(r->has_finding(kFindingCrossDomainAccess, "vm2"));
+  assert_true(r->writes_outside_own());
+  const AuditAccess* a = access_to(*r->domain("vm2"), dir + "/vm1.img");
+  assert_non_null(a);
+  assert_true(a->label == image(""));  // reported without the NUL
+  m->reset();
+  svirt::testing::remove_tree(dir);
+}
+
 }  // namespace
 
 int main() {
@@ -658,6 +700,7 @@ int main() {
     cmocka_unit_test(test_one_question_per_distinct_label),
     cmocka_unit_test(test_only_and_argument_errors),
     cmocka_unit_test(test_manager_with_test_driver),
+    cmocka_unit_test(test_manager_label_with_trailing_nul),
   };
   int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
   g_oracle.reset();

@@ -120,6 +120,49 @@ void test_socket_and_directory(void** /*state*/) {
   }
 }
 
+// The attribute's bytes exactly, without libselinux's NUL handling;
+// nullopt when there is none.
+std::optional<std::string> raw_xattr(const std::string& path) {
+  char buf[4096];
+  ssize_t n = getxattr(path.c_str(), kXattr, buf, sizeof buf);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// What chcon and the kernel store, what setfattr may store without the NUL,
+// and what nothing stops a file from holding.
+using namespace std::string_literals;
+const std::string kOddOriginals[] = {
+    "system_u:object_r:virt_image_t:s0\0"s,
+    "system_u:object_r:virt_image_t:s0"s,
+    "system_u:object_r:a\0b_t:s0\0"s,
+    "system_u:object_r:\xff\xfe_t:s0"s,
+    "system_u:object_r:x_t:s0\nforged line"s,
+};
+
+// get_label hands out the stored bytes, trailing NUL included, and
+// set_label writes back exactly the bytes it is given: a restore puts back
+// what was there. (On a host running SELinux the kernel answers for the
+// attribute itself: there, only well-formed labels exist.)
+void test_bytes_round_trip(void** /*state*/) {
+  if (is_selinux_enabled() == 1) skip();
+  auto b = svirt::internal::make_selinux_backend();
+  std::string file = g_dir + "/odd.img";
+  assert_true(backend_test::write_file(file, "x"));
+  OpenedPath p = backend_test::open_ok(file);
+  for (const std::string& bytes : kOddOriginals) {
+    assert_int_equal(setxattr(file.c_str(), kXattr, bytes.data(), bytes.size(), 0), 0);
+    svirt::Result<std::optional<std::string>> got = b->get_label(p.fd.get(), p.resolved);
+    assert_true(got.ok() && got->has_value());
+    assert_true(**got == bytes);
+
+    assert_true(b->set_label(p.fd.get(), p.resolved, g_label_a).ok());
+    assert_true(raw_xattr(file) == g_label_a);  // as given: no NUL added
+    assert_true(b->set_label(p.fd.get(), p.resolved, **got).ok());
+    assert_true(raw_xattr(file) == bytes);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -161,6 +204,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_unlabelled_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_label_follows_descriptor, setup, teardown),
       cmocka_unit_test_setup_teardown(test_socket_and_directory, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bytes_round_trip, setup, teardown),
   };
   int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
   backend_test::remove_tree(g_root);

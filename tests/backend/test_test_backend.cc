@@ -204,6 +204,34 @@ void test_socket_label_in_state_file(void** /*state*/) {
   close(s);
 }
 
+// Every byte of a label comes back, from the xattr and from the state file
+// alike: a trailing NUL (as chcon stores it), an embedded one, bytes that
+// are not UTF-8, a newline. A plain label is stored as before.
+void test_labels_are_bytes(void** /*state*/) {
+  std::unique_ptr<LabelBackend> b = svirt::internal::make_test_backend(g_state);
+  std::string file = g_dir + "/disk.img";
+  assert_true(backend_test::write_file(file, "x"));
+  std::string fifo = g_dir + "/vm.fifo";
+  assert_int_equal(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string labels[] = {
+      std::string("system_u:object_r:virt_image_t:s0\0", 34),
+      std::string("system_u:object_r:a\0b_t:s0", 26),
+      "system_u:object_r:\xff\xfe_t:s0",
+      "system_u:object_r:x_t:s0\nforged",
+      kOther,
+  };
+  for (const std::string& path : {file, fifo}) {
+    OpenedPath p = backend_test::open_ok(path);
+    for (const std::string& label : labels) {
+      assert_true(b->set_label(p.fd.get(), p.resolved, label).ok());
+      assert_true(label_of(*b, p) == label);
+      // Another backend (another process) reads the same bytes.
+      assert_true(label_of(*svirt::internal::make_test_backend(g_state), p) == label);
+    }
+  }
+  assert_true(stored_label(fifo) == std::string(kOther));
+}
+
 // Forked writers on one state file: every update survives (no lost update
 // between read and rename).
 void test_state_file_concurrent_writers(void** /*state*/) {
@@ -413,6 +441,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_directory_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_label_follows_descriptor, setup, teardown),
       cmocka_unit_test_setup_teardown(test_socket_label_in_state_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_labels_are_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_state_file_concurrent_writers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recorder, setup, teardown),
       cmocka_unit_test_setup_teardown(test_default_label_is_none, setup, teardown),

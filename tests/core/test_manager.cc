@@ -645,6 +645,110 @@ void test_socket_labels(void** st) {
   assert_false(m->set_socket_label("nobody").ok());
 }
 
+// What chcon and the kernel store (a trailing NUL), what setfattr may store
+// (none), and what nothing stops a file from holding.
+const std::string kOddOriginals[] = {
+    std::string("system_u:object_r:virt_image_t:s0\0", 34),
+    "system_u:object_r:virt_image_t:s0",
+    std::string("system_u:object_r:a\0b_t:s0", 26),
+    "system_u:object_r:\xff\xfe_t:s0",
+    "system_u:object_r:x_t:s0\nrestored  /etc/shadow -> ok",
+};
+
+// Each original comes back byte for byte after prepare and a release by
+// another manager (from the file records alone), and is reported as the
+// context it spells: without the trailing NUL, every other byte kept.
+void test_originals_restored_byte_exact(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string disks;
+  for (size_t i = 0; i < std::size(kOddOriginals); ++i) {
+    std::string img = f.dir + "/odd" + std::to_string(i) + ".img";
+    write_file(img);
+    set_label(img, kOddOriginals[i]);
+    disks += disk_xml(img, "", "vd" + std::string(1, static_cast<char>('a' + i)));
+  }
+  {
+    auto m = open_test_manager(f.state);
+    auto p = m->prepare(test_domain("odd", disks));
+    assert_true(p.ok());
+    assert_int_equal(p->resources.size(), std::size(kOddOriginals));
+    assert_true(p->resources[0].original == std::string(kOddOriginals[1]));
+    for (size_t i = 1; i < std::size(kOddOriginals); ++i)
+      assert_true(p->resources[i].original == kOddOriginals[i]);
+  }
+  auto m = open_test_manager(f.state);
+  auto r = m->release("odd");
+  assert_true(r.ok() && r->restore.ok());
+  for (const RestoredLabel& item : r->restore.items)
+    if (item.resource.path == f.dir + "/odd0.img")
+      assert_true(item.restored_to == kOddOriginals[1]);
+  for (size_t i = 0; i < std::size(kOddOriginals); ++i)
+    assert_true(label_of(f.dir + "/odd" + std::to_string(i) + ".img") == kOddOriginals[i]);
+}
+
+// files.db keeps every byte of an original, and an original a key file
+// holds as it is is written as before: one "original" key.
+void test_file_records_keep_every_byte(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto sd = internal::StateDir::open(f.state);
+  assert_true(sd.ok());
+  internal::FileTable table;
+  std::vector<std::optional<std::string>> originals(std::begin(kOddOriginals),
+                                                    std::end(kOddOriginals));
+  originals.push_back(std::string());
+  originals.push_back(std::string("\\x41 \\", 6));  // looks escaped, is not
+  originals.push_back(std::nullopt);
+  for (size_t i = 0; i < originals.size(); ++i) {
+    internal::FileRecord rec;
+    rec.path = f.dir + "/f" + std::to_string(i);
+    rec.original = originals[i];
+    rec.label = kImage;
+    rec.users = {"vm"};
+    table[rec.path] = rec;
+  }
+  assert_true(sd->save_files(table).ok());
+  auto back = sd->load_files();
+  assert_true(back.ok());
+  assert_int_equal(back->size(), originals.size());
+  for (size_t i = 0; i < originals.size(); ++i)
+    assert_true(back->at(f.dir + "/f" + std::to_string(i)).original == originals[i]);
+
+  std::ifstream in(f.state + "/files.db");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string db = text.str();
+  assert_non_null(strstr(db.c_str(), "\noriginal=system_u:object_r:virt_image_t:s0\n"));
+  assert_non_null(strstr(db.c_str(), "\noriginal_bytes=system_u:object_r:virt_image_t:s0\\x00\n"));
+  assert_non_null(strstr(db.c_str(), "\noriginal=system_u:object_r:x_t:s0\\nrestored  /etc"));
+}
+
+// Records written before originals were kept as bytes read as they did,
+// including a label that was not UTF-8, which went in raw.
+void test_file_records_written_before_read_unchanged(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto sd = internal::StateDir::open(f.state);
+  assert_true(sd.ok());
+  std::string db =
+      "[file 0]\npath=/v/plain.img\noriginal=system_u:object_r:virt_image_t:s0\n"
+      "label=system_u:object_r:svirt_image_t:s0:c1,c2\nkind=disk\nusers=vm;\n\n"
+      "[file 1]\npath=/v/newline.img\noriginal=a_t:s0\\nb\\sc\\\\d\n"
+      "label=system_u:object_r:svirt_image_t:s0:c1,c2\nkind=disk\nusers=vm;\n\n"
+      "[file 2]\npath=/v/raw.img\noriginal=system_u:object_r:\xff_t:s0\n"
+      "label=system_u:object_r:svirt_image_t:s0:c1,c2\nkind=disk\nusers=vm;\n\n"
+      "[file 3]\npath=/v/none.img\n"
+      "label=system_u:object_r:svirt_image_t:s0:c1,c2\nkind=disk\nusers=vm;\n";
+  assert_true(sd->write_atomic("files.db", db, false).ok());
+  auto table = sd->load_files();
+  assert_true(table.ok());
+  assert_int_equal(table->size(), 4);
+  assert_true(table->at("/v/plain.img").original == std::string(kOddOriginals[1]));
+  assert_true(table->at("/v/newline.img").original == std::string("a_t:s0\nb c\\d"));
+  assert_true(table->at("/v/raw.img").original == std::string("system_u:object_r:\xff_t:s0"));
+  assert_false(table->at("/v/none.img").original.has_value());
+  assert_string_equal(table->at("/v/none.img").label.c_str(),
+                      "system_u:object_r:svirt_image_t:s0:c1,c2");
+}
+
 }  // namespace
 
 int main() {
@@ -674,6 +778,10 @@ int main() {
       cmocka_unit_test_setup_teardown(test_filesystem_share_tree, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recovery_reports_shared_live_label, setup, teardown),
       cmocka_unit_test_setup_teardown(test_socket_labels, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_originals_restored_byte_exact, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_file_records_keep_every_byte, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_file_records_written_before_read_unchanged, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests_name("manager", tests, nullptr, nullptr);
 }

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -84,6 +85,64 @@ void test_prepare_release_real_xattrs(void**) {
   assert_string_equal(se_label(iso)->c_str(), "system_u:object_r:user_home_t:s0");
 }
 
+std::optional<std::string> raw_se_label(const std::string& path) {
+  char buf[512];
+  ssize_t n = getxattr(path.c_str(), "security.selinux", buf, sizeof buf);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Each original comes back byte for byte after prepare and release, and is
+// reported as the context it spells: without the NUL chcon stores.
+void test_originals_restored_byte_exact(void**) {
+  using namespace std::string_literals;
+  const std::string originals[] = {
+      "system_u:object_r:virt_image_t:s0\0"s,  // chcon, the kernel
+      "system_u:object_r:virt_image_t:s0"s,     // setfattr without the NUL
+      "system_u:object_r:a\0b_t:s0\0"s,
+      "system_u:object_r:\xff\xfe_t:s0\0"s,
+      "system_u:object_r:x_t:s0\nrestored  /etc/shadow"s,
+  };
+  std::string disks;
+  for (size_t i = 0; i < std::size(originals); ++i) {
+    std::string img = g_dir + "/odd" + std::to_string(i) + ".img";
+    std::ofstream(img) << "disk";
+    const std::string& o = originals[i];
+    assert_int_equal(setxattr(img.c_str(), "security.selinux", o.data(), o.size(), 0), 0);
+    disks += "<disk type='file' device='disk'><source file='" + img + "'/><target dev='vd" +
+             std::string(1, static_cast<char>('a' + i)) + "'/></disk>";
+  }
+  ManagerOptions o;
+  o.driver = "selinux";
+  o.state_dir = g_dir + "/state-odd";
+  Config c;
+  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c1023";
+  o.config = c;
+  auto m = SecurityManager::open(o);
+  assert_true(m.ok());
+  auto def = DomainDef::parse("<domain type='kvm'><name>odd</name><devices>" + disks +
+                              "</devices></domain>");
+  assert_true(def.ok());
+  auto p = (*m)->prepare(*def);
+  if (!p) std::fprintf(stderr, "prepare: %s\n", p.error().message.c_str());
+  assert_true(p.ok());
+  assert_int_equal(p->resources.size(), std::size(originals));
+  for (size_t i = 0; i < std::size(originals); ++i) {
+    std::string text = originals[i];
+    if (text.back() == '\0') text.pop_back();
+    assert_true(p->resources[i].original == text);
+  }
+  // A second manager reads the originals back from the state directory.
+  m->reset();
+  m = SecurityManager::open(o);
+  assert_true(m.ok());
+  auto r = (*m)->release("odd");
+  assert_true(r.ok());
+  assert_true(r->restore.ok());
+  for (size_t i = 0; i < std::size(originals); ++i)
+    assert_true(raw_se_label(g_dir + "/odd" + std::to_string(i) + ".img") == originals[i]);
+}
+
 }  // namespace
 
 int main() {
@@ -109,7 +168,8 @@ int main() {
     return 77;
   }
   unlink(probe.c_str());
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prepare_release_real_xattrs)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prepare_release_real_xattrs),
+                                     cmocka_unit_test(test_originals_restored_byte_exact)};
   int rc = cmocka_run_group_tests_name("selinux_driver", tests, nullptr, nullptr);
   if (mounted) umount2(tmpl, MNT_DETACH);
   std::string cmd = std::string("rm -rf '") + tmpl + "'";
