@@ -61,7 +61,7 @@ sys.exit(0 if eval(sys.argv[2]) else 1)
 EOF
 }
 
-echo "1..12"
+echo "1..14"
 
 mkdir -p "$dir/img"
 echo base > "$dir/img/base.iso"
@@ -104,6 +104,23 @@ rc=$?
 [ $rc -eq 0 ] && grep -q '^verdict: no domain can write outside its own set' "$dir/clean.txt" &&
   grep -q '^vm2 ' "$dir/clean.txt"
 ok $? "human output: a line per domain and the verdict"
+
+# The same fault written the way chcon writes labels, with a trailing NUL:
+# libselinux does not count the NUL as part of the context, nor may audit.
+setfattr -n user.svirt.label -v 'system_u:object_r:svirt_image_t:s0\000' "$dir/img/vm1.img"
+sv audit --json >"$dir/nul.json" 2>"$dir/err"
+rc=$?
+json_check "$dir/nul.json" \
+  "has('writable-uncategorized', path='$dir/img/vm1.img') and not has('invalid-label') and r['writes_outside_own']"
+status=$?
+[ $rc -eq 3 ] && [ $status -eq 0 ]
+ok $? "a label with a trailing NUL is that label: writable-uncategorized, exit 3 (got $rc)"
+[ $rc -eq 3 ] && [ $status -eq 0 ] || diag "$(cat "$dir/err" "$dir/nul.json")"
+
+sv audit >"$dir/nul.txt" 2>&1
+rc=$?
+[ $rc -eq 3 ] && grep -q "  $dir/img/vm1.img  system_u:object_r:svirt_image_t:s0  belongs to vm1\$" "$dir/nul.txt"
+ok $? "human output: the label without its NUL (exit $rc)"
 
 # Fault: vm1's disk loses its categories; vm2 and vm3 can now write it.
 setfattr -n user.svirt.label -v system_u:object_r:svirt_image_t:s0 "$dir/img/vm1.img"

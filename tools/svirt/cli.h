@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "json.h"
+#include "text.h"
 #include "svirt/manager.h"
 
 namespace svirt::cli {
@@ -44,7 +45,9 @@ CommandResult cmd_audit(const Options& o, const std::vector<std::string>& args);
 // Opens the manager the options describe; prints the auto-probe note.
 Result<std::unique_ptr<SecurityManager>> open_manager(const Options& o, bool recover = true);
 
+// Warnings and errors on stderr, one line each (see text.h).
 void print_warnings(const std::vector<std::string>& warnings);
+void print_error(const Error& e);
 void print_json(const Json& j);
 void debug(const Options& o, const std::string& msg);
 // Routes the library's GLib log messages to stderr (debug ones only when verbose).

@@ -147,30 +147,31 @@ void print_report(const AuditReport& r) {
   std::printf(
       "policy:  %s\nobjects: %zu (%zu unlabelled), %zu distinct labels, %zu policy "
       "queries\n\n",
-      r.policy.c_str(), r.objects, r.unlabelled, r.labels, r.queries);
+      printable(r.policy).c_str(), r.objects, r.unlabelled, r.labels, r.queries);
   std::printf("%-20s %-14s %9s %8s %9s %6s  %s\n", "DOMAIN", "VERDICT", "OWN", "READ-OUT",
               "WRITE-OUT", "CROSS", "LABEL");
   for (const DomainAudit& d : r.domains) {
     std::string own = std::to_string(d.own_reachable) + "/" + std::to_string(d.own);
-    std::printf("%-20s %-14s %9s %8zu %9zu %6zu  %s\n", d.subject.name.c_str(),
+    std::printf("%-20s %-14s %9s %8zu %9zu %6zu  %s\n", printable(d.subject.name).c_str(),
                 audit_verdict_name(d.verdict), own.c_str(), d.reads_outside, d.writes_outside,
                 d.cross_domain,
-                d.subject.process_label.empty() ? "-" : d.subject.process_label.c_str());
+                d.subject.process_label.empty() ? "-" : printable(d.subject.process_label).c_str());
   }
   for (const DomainAudit& d : r.domains) {
     if (d.outside.empty()) continue;
-    std::printf("\n%s can reach outside its own set:\n", d.subject.name.c_str());
+    std::printf("\n%s can reach outside its own set:\n", printable(d.subject.name).c_str());
     for (const AuditAccess& a : d.outside) {
       std::string owners;
       for (const std::string& b : a.belongs_to) owners += (owners.empty() ? "" : ",") + b;
-      std::printf("  %-3s %s  %s%s%s\n", access_verbs(a).c_str(), a.path.c_str(), a.label.c_str(),
-                  owners.empty() ? "" : "  belongs to ", owners.c_str());
+      std::printf("  %-3s %s  %s%s%s\n", access_verbs(a).c_str(), printable(a.path).c_str(),
+                  printable(a.label).c_str(), owners.empty() ? "" : "  belongs to ",
+                  printable(owners).c_str());
     }
   }
   if (!r.findings.empty()) {
     std::printf("\nfindings:\n");
     for (const AuditFinding& f : r.findings)
-      std::printf("  %-23s %s\n", f.id.c_str(), f.message.c_str());
+      std::printf("  %-23s %s\n", f.id.c_str(), printable(f.message).c_str());
   }
   std::printf("\n%s\n", r.writes_outside_own()
                             ? "verdict: a domain can write outside its own set"

@@ -155,13 +155,13 @@ CommandResult cmd_prepare(const Options& o, const std::vector<std::string>& args
 
 int report_release(const Options& o, const ReleaseReport& r) {
   print_warnings(r.warnings);
-  for (const Error& e : r.restore.errors)
-    std::fprintf(stderr, "svirt: error: %s\n", e.message.c_str());
+  for (const Error& e : r.restore.errors) print_error(e);
   if (o.json) print_json(Json::object().set("name", r.name).set("resources", restore_json(r.restore)));
   else
     for (const RestoredLabel& i : r.restore.items)
-      std::printf("%-9s %s%s%s\n", restore_action_name(i.action), i.resource.path.c_str(),
-                  i.restored_to ? " -> " : "", i.restored_to ? i.restored_to->c_str() : "");
+      std::printf("%-9s %s%s%s\n", restore_action_name(i.action),
+                  printable(i.resource.path).c_str(), i.restored_to ? " -> " : "",
+                  printable(i.restored_to.value_or("")).c_str());
   return r.restore.ok() ? 0 : 2;
 }
 
@@ -243,13 +243,12 @@ CommandResult cmd_run(const Options& o, const std::vector<std::string>& args) {
   }
   auto r = (*m)->release(def->name);
   if (!r) {
-    std::fprintf(stderr, "svirt: error: %s\n", r.error().message.c_str());
+    print_error(r.error());
     if (launch_failure) return *launch_failure;
     return status_code != 0 ? status_code : 2;
   }
   print_warnings(r->warnings);
-  for (const Error& e : r->restore.errors)
-    std::fprintf(stderr, "svirt: error: %s\n", e.message.c_str());
+  for (const Error& e : r->restore.errors) print_error(e);
   if (launch_failure) return *launch_failure;
   if (!r->restore.ok() && status_code == 0) return 2;
   return status_code;
@@ -268,7 +267,7 @@ CommandResult cmd_dominfo(const Options& o, const std::vector<std::string>& args
   } else {
     std::printf("Security model: %s\nSecurity DOI:   %s\nSecurity label: %s (%s)\n",
                 model.model.c_str(), model.doi.c_str(),
-                l->label.empty() ? "none" : l->label.c_str(), mode);
+                l->label.empty() ? "none" : printable(l->label).c_str(), mode);
   }
   return 0;
 }
@@ -289,8 +288,9 @@ CommandResult cmd_list(const Options& o, const std::vector<std::string>& args) {
   } else {
     std::printf("%-20s %-8s %-10s %s\n", "NAME", "PID", "STATE", "LABEL");
     for (const DomainStatus& s : *all)
-      std::printf("%-20s %-8d %-10s %s\n", s.name.c_str(), static_cast<int>(s.pid),
-                  domain_state_name(s.state), s.label.label.empty() ? "-" : s.label.label.c_str());
+      std::printf("%-20s %-8d %-10s %s\n", printable(s.name).c_str(), static_cast<int>(s.pid),
+                  domain_state_name(s.state),
+                  s.label.label.empty() ? "-" : printable(s.label.label).c_str());
   }
   return 0;
 }
@@ -302,7 +302,7 @@ CommandResult cmd_recover(const Options& o, const std::vector<std::string>& args
   auto r = (*m)->recover();
   if (!r) return fail(r.error());
   print_warnings(r->warnings);
-  for (const Error& e : r->errors) std::fprintf(stderr, "svirt: error: %s\n", e.message.c_str());
+  for (const Error& e : r->errors) print_error(e);
   if (o.json) {
     Json rel = Json::array(), res = Json::array();
     for (const auto& n : r->released) rel.push(n);
@@ -310,8 +310,8 @@ CommandResult cmd_recover(const Options& o, const std::vector<std::string>& args
     print_json(Json::object().set("released", rel).set("reserved", res).set(
         "errors", static_cast<long long>(r->errors.size())));
   } else {
-    for (const auto& n : r->released) std::printf("released %s\n", n.c_str());
-    for (const auto& n : r->reserved) std::printf("reserved %s\n", n.c_str());
+    for (const auto& n : r->released) std::printf("released %s\n", printable(n).c_str());
+    for (const auto& n : r->reserved) std::printf("reserved %s\n", printable(n).c_str());
   }
   return r->errors.empty() ? 0 : 2;
 }
@@ -346,8 +346,8 @@ CommandResult cmd_attach(const Options& o, const std::vector<std::string>& args)
   if (o.json) print_json(Json::object().set("name", args[0]).set("resources", resources_json(*r)));
   else
     for (const AppliedLabel& a : *r)
-      std::printf("%s %s\n", a.resource.path.c_str(),
-                  a.resource.label ? a.resource.label->c_str() : "(untouched)");
+      std::printf("%s %s\n", printable(a.resource.path).c_str(),
+                  a.resource.label ? printable(*a.resource.label).c_str() : "(untouched)");
   return 0;
 }
 
@@ -377,8 +377,8 @@ CommandResult cmd_save_label(const Options& o, const std::vector<std::string>& a
   if (o.json)
     print_json(Json::object().set("name", args[0]).set("resources", resources_json({*a})));
   else
-    std::printf("%s %s\n", a->resource.path.c_str(),
-                a->resource.label ? a->resource.label->c_str() : "(untouched)");
+    std::printf("%s %s\n", printable(a->resource.path).c_str(),
+                a->resource.label ? printable(*a->resource.label).c_str() : "(untouched)");
   return 0;
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "text.h"
+
 namespace svirt::cli {
 
 Json& Json::set(std::string key, Json value) {
@@ -15,9 +17,27 @@ Json& Json::push(Json value) {
   return *this;
 }
 
+// JSON is UTF-8 text, and a label or a path need not be: a byte that is
+// not part of a UTF-8 character is written as the four characters \xNN (a
+// backslash, as in the text output), so the document stays valid and the
+// byte stays visible. Control characters use JSON's own escapes.
 static void write_string(std::string& out, const std::string& s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = utf8_char_length(s, i);
+    if (len == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\\\x%02x", c);
+      out += buf;
+      ++i;
+      continue;
+    }
+    if (len > 1) {
+      out.append(s, i, len);
+      i += len;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -25,7 +45,7 @@ static void write_string(std::string& out, const std::string& s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7f) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
@@ -33,6 +53,7 @@ static void write_string(std::string& out, const std::string& s) {
           out += static_cast<char>(c);
         }
     }
+    ++i;
   }
   out += '"';
 }

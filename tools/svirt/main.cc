@@ -14,14 +14,21 @@
 
 namespace svirt::cli {
 
+// Messages quote paths and labels, which may hold any byte: each is shown
+// escaped, so one message stays one line.
 void print_warnings(const std::vector<std::string>& warnings) {
-  for (const std::string& w : warnings) std::fprintf(stderr, "svirt: warning: %s\n", w.c_str());
+  for (const std::string& w : warnings)
+    std::fprintf(stderr, "svirt: warning: %s\n", printable(w).c_str());
+}
+
+void print_error(const Error& e) {
+  std::fprintf(stderr, "svirt: error: %s\n", printable(e.message).c_str());
 }
 
 void print_json(const Json& j) { std::printf("%s\n", j.dump().c_str()); }
 
 void debug(const Options& o, const std::string& msg) {
-  if (o.verbose) std::fprintf(stderr, "svirt: debug: %s\n", msg.c_str());
+  if (o.verbose) std::fprintf(stderr, "svirt: debug: %s\n", printable(msg).c_str());
 }
 
 namespace {
@@ -37,7 +44,7 @@ GLogWriterOutput write_log(GLogLevelFlags level, const GLogField* fields, gsize 
     if (std::strcmp(fields[i].key, "MESSAGE") == 0) message = static_cast<const char*>(fields[i].value);
   if (message == nullptr) return G_LOG_WRITER_UNHANDLED;
   const char* what = (level & G_LOG_LEVEL_DEBUG) ? "debug" : (level & G_LOG_LEVEL_WARNING) ? "warning" : "message";
-  std::fprintf(stderr, "svirt: %s: %s\n", what, message);
+  std::fprintf(stderr, "svirt: %s: %s\n", what, svirt::cli::printable(message).c_str());
   return G_LOG_WRITER_HANDLED;
 }
 
@@ -56,7 +63,7 @@ Result<std::unique_ptr<SecurityManager>> open_manager(const Options& o, bool rec
   mo.recover_on_open = recover;
   auto m = SecurityManager::open(mo);
   if (m && !(*m)->probe_note().empty())
-    std::fprintf(stderr, "svirt: %s\n", (*m)->probe_note().c_str());
+    std::fprintf(stderr, "svirt: %s\n", printable((*m)->probe_note()).c_str());
   if (m) debug(o, "driver " + std::string((*m)->driver().name()) + ", state " + o.state_dir);
   return m;
 }
@@ -69,7 +76,7 @@ namespace {
 // error document on stdout.
 int report_failure(const svirt::cli::Options& o, const svirt::cli::Failure& f) {
   using svirt::cli::Json;
-  std::fprintf(stderr, "svirt: error: %s\n", f.error.message.c_str());
+  svirt::cli::print_error(f.error);
   if (o.json) {
     Json e = Json::object();
     e.set("code", svirt::error_code_name(f.error.code));
