@@ -15,7 +15,7 @@ save files: save_label(name, path) and restore_save_label(name, path).
 Every failure raises svirt.Error, whose ``code`` is one of the ERR_*
 constants and whose ``message`` names the thing at fault and why.
 
-The library is libsvirt.so.0, found through the SVIRT_LIBRARY environment
+The library is libsvirt.so.1, found through the SVIRT_LIBRARY environment
 variable (a path) or else ctypes.util.find_library("svirt").
 
 A Manager may be shared between threads; its lifecycle calls serialize on
@@ -54,13 +54,15 @@ class _Opaque(ctypes.Structure):
 _P = ctypes.POINTER(_Opaque)
 _PP = ctypes.POINTER(_P)
 _STR_OUT = ctypes.POINTER(ctypes.c_void_p)  # char**: kept raw so svirt_free gets it back
+_STRV = ctypes.POINTER(ctypes.c_char_p)      # char**: a NULL-terminated array of strings
+_STRV_OUT = ctypes.POINTER(_STRV)            # char***: where the call puts one
 
 
 def _load():
     path = os.environ.get("SVIRT_LIBRARY") or ctypes.util.find_library("svirt")
     if not path:
-        raise OSError("libsvirt.so.0 not found: set SVIRT_LIBRARY to its path")
-    lib = ctypes.CDLL(path)
+        raise OSError("libsvirt.so.1 not found: set SVIRT_LIBRARY to its path")
+    lib = ctypes.CDLL(path, use_errno=True)
     sigs = {
         "svirt_manager_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p,
                                               ctypes.c_char_p, _PP, _PP]),
@@ -69,28 +71,36 @@ def _load():
         "svirt_domain_parse_string": (ctypes.c_int, [ctypes.c_char_p, _PP, _PP]),
         "svirt_domain_name": (ctypes.c_char_p, [_P]),
         "svirt_domain_free": (None, [_P]),
-        "svirt_prepare": (ctypes.c_int, [_P, _P, _STR_OUT, _STR_OUT, _STR_OUT, _PP]),
-        "svirt_release": (ctypes.c_int, [_P, ctypes.c_char_p, _PP]),
+        "svirt_prepare": (ctypes.c_int, [_P, _P, _STR_OUT, _STR_OUT, _STR_OUT, _STRV_OUT,
+                                         _PP]),
+        "svirt_release": (ctypes.c_int, [_P, ctypes.c_char_p, _STRV_OUT, _PP]),
         "svirt_prepare_incoming": (ctypes.c_int, [_P, _P, ctypes.POINTER(ctypes.c_char_p),
-                                                  _STR_OUT, _STR_OUT, _STR_OUT, _PP]),
+                                                  _STR_OUT, _STR_OUT, _STR_OUT, _STRV_OUT,
+                                                  _PP]),
         "svirt_release_migrated": (ctypes.c_int, [_P, ctypes.c_char_p,
-                                                  ctypes.POINTER(ctypes.c_char_p), _PP]),
+                                                  ctypes.POINTER(ctypes.c_char_p), _STRV_OUT,
+                                                  _PP]),
         "svirt_save_label": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p,
-                                            _STR_OUT, _PP]),
+                                            _STR_OUT, _STRV_OUT, _PP]),
         "svirt_restore_save_label": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p,
-                                                    _PP]),
+                                                    _STRV_OUT, _PP]),
         "svirt_launch": (ctypes.c_int, [_P, ctypes.c_char_p,
                                         ctypes.POINTER(ctypes.c_char_p),
                                         ctypes.POINTER(ctypes.c_int), _PP]),
-        "svirt_set_process_label": (ctypes.c_int, [_P, _P, _PP]),
+        "svirt_exec_plan_new": (ctypes.c_int, [_P, ctypes.c_char_p, _PP, _PP]),
+        "svirt_exec_plan_enter": (ctypes.c_int, [_P]),
+        "svirt_exec_plan_env": (ctypes.POINTER(ctypes.c_char_p), [_P]),
+        "svirt_exec_plan_free": (None, [_P]),
+        "svirt_mark_running": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_int, _PP]),
         "svirt_dominfo": (ctypes.c_int, [_P, ctypes.c_char_p, _STR_OUT,
                                          ctypes.POINTER(ctypes.c_int), _PP]),
-        "svirt_recover": (ctypes.c_int, [_P, _PP]),
+        "svirt_recover": (ctypes.c_int, [_P, _STRV_OUT, _PP]),
         "svirt_model": (ctypes.c_int, [_P, _STR_OUT, _STR_OUT]),
         "svirt_error_message": (ctypes.c_char_p, [_P]),
         "svirt_error_code": (ctypes.c_int, [_P]),
         "svirt_error_free": (None, [_P]),
         "svirt_free": (None, [ctypes.c_void_p]),
+        "svirt_strv_free": (None, [ctypes.c_void_p]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
@@ -144,6 +154,22 @@ def _shared_paths(caller, flag, flag_name, paths):
     return (ctypes.c_char_p * (len(paths) + 1))(*[_path(p) for p in paths], None)
 
 
+def _take_strv(ptr):
+    """The NULL-terminated C string array at ``ptr`` as a list of str, then
+    svirt_strv_free()s it."""
+    if not ptr:
+        return []
+    try:
+        out = []
+        i = 0
+        while ptr[i]:
+            out.append(ptr[i].decode("utf-8", "replace"))
+            i += 1
+        return out
+    finally:
+        _library().svirt_strv_free(ctypes.cast(ptr, ctypes.c_void_p))
+
+
 def _take(ptr):
     """The C string at ``ptr`` (a c_void_p) as str, then svirt_free()s it."""
     if not ptr.value:
@@ -152,6 +178,30 @@ def _take(ptr):
         return ctypes.string_at(ptr.value).decode("utf-8", "replace")
     finally:
         _library().svirt_free(ptr.value)
+
+
+class ExecPlan:
+    """What a child must do to run under a domain's label (Manager.exec_plan)."""
+
+    def __init__(self, ptr):
+        self._ptr = ptr
+        env = _library().svirt_exec_plan_env(ptr)
+        self.env = []
+        i = 0
+        while env[i]:
+            self.env.append(env[i].decode("utf-8", "replace"))
+            i += 1
+
+    def enter(self):
+        """In the child: enters the label for the next exec; raises OSError."""
+        if _library().svirt_exec_plan_enter(self._ptr) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e) if e else "cannot enter the label")
+
+    def __del__(self):
+        if getattr(self, "_ptr", None):
+            _library().svirt_exec_plan_free(self._ptr)
+            self._ptr = None
 
 
 class _Domain:
@@ -228,18 +278,20 @@ class Manager:
         dom = _Domain(xml_path_or_string)
         shared = _shared_paths("svirt.Manager.prepare", incoming, "incoming", shared_paths)
         live, label, image = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+        warnings = _STRV()
         err = _P()
         lib = _library()
         if incoming:
             rc = lib.svirt_prepare_incoming(handle, dom._ptr, shared, ctypes.byref(live),
                                             ctypes.byref(label), ctypes.byref(image),
-                                            ctypes.byref(err))
+                                            ctypes.byref(warnings), ctypes.byref(err))
         else:
             rc = lib.svirt_prepare(handle, dom._ptr, ctypes.byref(live), ctypes.byref(label),
-                                   ctypes.byref(image), ctypes.byref(err))
+                                   ctypes.byref(image), ctypes.byref(warnings),
+                                   ctypes.byref(err))
         _check(rc, err)
         return {"name": dom.name, "label": _take(label), "imagelabel": _take(image),
-                "live_xml": _take(live)}
+                "live_xml": _take(live), "warnings": _take_strv(warnings)}
 
     def release(self, name, migrated=False, shared_paths=None):
         """Restores every resource of ``name`` and forgets the domain.
@@ -250,13 +302,16 @@ class Manager:
         shared_paths: as for prepare(); only with migrated."""
         handle = self._handle()
         shared = _shared_paths("svirt.Manager.release", migrated, "migrated", shared_paths)
+        warnings = _STRV()
         err = _P()
         lib = _library()
         if migrated:
-            rc = lib.svirt_release_migrated(handle, _b(name), shared, ctypes.byref(err))
+            rc = lib.svirt_release_migrated(handle, _b(name), shared, ctypes.byref(warnings),
+                                            ctypes.byref(err))
         else:
-            rc = lib.svirt_release(handle, _b(name), ctypes.byref(err))
+            rc = lib.svirt_release(handle, _b(name), ctypes.byref(warnings), ctypes.byref(err))
         _check(rc, err)
+        return {"name": name, "warnings": _take_strv(warnings)}
 
     def save_label(self, name, path):
         """Labels the save file ``path`` for the process of domain ``name``
@@ -268,14 +323,14 @@ class Manager:
         label = ctypes.c_void_p()
         err = _P()
         _check(_library().svirt_save_label(self._handle(), _b(name), _path(path),
-                                           ctypes.byref(label), ctypes.byref(err)), err)
+                                           ctypes.byref(label), None, ctypes.byref(err)), err)
         return _take(label)
 
     def restore_save_label(self, name, path):
         """Gives a file labelled by save_label() its original label back."""
         err = _P()
         _check(_library().svirt_restore_save_label(self._handle(), _b(name), _path(path),
-                                                   ctypes.byref(err)), err)
+                                                   None, ctypes.byref(err)), err)
 
     def launch(self, name, argv):
         """Starts argv (argv[0] searched in PATH) under the domain's label;
@@ -287,13 +342,22 @@ class Manager:
                                        ctypes.byref(err)), err)
         return pid.value
 
-    def set_process_label(self, live_xml):
-        """In a child the caller forked itself, right before exec: the next
-        program runs under the label in ``live_xml`` (from prepare())."""
-        dom = _Domain(live_xml)
+    def exec_plan(self, name):
+        """For a caller that forks itself: made before fork, the plan's
+        ``env`` ("K=V" strings) goes into the program's environment and
+        ``enter()`` is called in the child right before exec; then
+        mark_running(name, pid) in the parent."""
+        plan = _P()
         err = _P()
-        _check(_library().svirt_set_process_label(self._handle(), dom._ptr,
-                                                  ctypes.byref(err)), err)
+        _check(_library().svirt_exec_plan_new(self._handle(), _b(name), ctypes.byref(plan),
+                                              ctypes.byref(err)), err)
+        return ExecPlan(plan)
+
+    def mark_running(self, name, pid):
+        """Records that domain ``name`` now runs as ``pid``."""
+        err = _P()
+        _check(_library().svirt_mark_running(self._handle(), _b(name), pid,
+                                             ctypes.byref(err)), err)
 
     def dominfo(self, name):
         """dict(label, enforcing): the label the domain's process runs under."""
@@ -306,8 +370,11 @@ class Manager:
 
     def recover(self):
         """Releases domains whose process is gone; re-reserves running ones."""
+        warnings = _STRV()
         err = _P()
-        _check(_library().svirt_recover(self._handle(), ctypes.byref(err)), err)
+        _check(_library().svirt_recover(self._handle(), ctypes.byref(warnings),
+                                        ctypes.byref(err)), err)
+        return {"warnings": _take_strv(warnings)}
 
     def model(self):
         """dict(model, doi), as `virsh nodeinfo` prints them."""

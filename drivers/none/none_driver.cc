@@ -10,26 +10,29 @@ class NoneDriver final : public SecurityDriver {
   SecurityModel model() const override { return SecurityModel{"none", "0"}; }
   EnforcingMode mode() const override { return EnforcingMode::kDisabled; }
   Result<void> verify(const DomainDef&) const override { return ok(); }
-  Result<void> gen_label(DomainDef&) override { return ok(); }
+  Result<void> gen_label(DomainDef&, const TransactionOptions&) override { return ok(); }
   Result<void> reserve_label(const DomainDef&) override { return ok(); }
   Result<void> release_label(const DomainDef&) override { return ok(); }
-  Result<std::vector<AppliedLabel>> set_all_labels(const DomainDef&) override {
-    return std::vector<AppliedLabel>{};
+  Result<LabelReport> set_all_labels(const DomainDef&, const TransactionOptions&) override {
+    return LabelReport{};
   }
-  RestoreReport restore_all_labels(const DomainDef&) override { return {}; }
-  Result<std::vector<AppliedLabel>> set_device_labels(const DomainDef&, const DeviceDef&) override {
-    return std::vector<AppliedLabel>{};
+  RestoreReport restore_all_labels(const DomainDef&, const TransactionOptions&) override {
+    return {};
+  }
+  Result<LabelReport> set_device_labels(const DomainDef&, const DeviceDef&) override {
+    return LabelReport{};
   }
   RestoreReport restore_device_labels(const DomainDef&, const DeviceDef&) override { return {}; }
-  Result<AppliedLabel> set_saved_state_label(const DomainDef&, const std::string& path) override {
-    AppliedLabel a;
-    a.resource = ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"};
-    return a;
+  Result<LabelReport> set_saved_state_label(const DomainDef&, const std::string& path) override {
+    LabelReport out;
+    out.items.push_back(AppliedLabel{
+        ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"}, {}, false, false});
+    return out;
   }
   RestoreReport restore_saved_state_label(const DomainDef&, const std::string&) override {
     return {};
   }
-  Result<void> set_process_label(const DomainDef&) override { return ok(); }
+  Result<ExecPlan> plan_process_label(const DomainDef&) override { return ExecPlan{}; }
   Result<void> set_socket_label(const DomainDef&) override { return ok(); }
   Result<void> clear_socket_label(const DomainDef&) override { return ok(); }
   Result<SecurityLabel> get_process_label(const DomainDef&, pid_t) override {

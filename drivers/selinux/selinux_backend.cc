@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "selinux/selinux_backend.h"
 
+#include <selinux/avc.h>
 #include <selinux/label.h>
 #include <selinux/selinux.h>
 #include <sys/statfs.h>
@@ -38,9 +39,8 @@ class Con {
   char* c_ = nullptr;
 };
 
-EnforcingMode probe_mode() {
-  if (is_selinux_enabled() != 1) return EnforcingMode::kDisabled;
-  switch (security_getenforce()) {
+EnforcingMode mode_of(int enforce) {
+  switch (enforce) {
     case 1:
       return EnforcingMode::kEnforcing;
     case 0:
@@ -50,10 +50,44 @@ EnforcingMode probe_mode() {
   }
 }
 
+// The kernel's SELinux status page (selinux_status_open(3)): a shared
+// read-only page the kernel updates on every setenforce and policy load, so
+// reading it costs no system call. SELinux cannot be enabled at run time, so
+// a host found without it stays without it.
+class KernelStatus final : public HostStatus {
+ public:
+  KernelStatus() : enabled_(is_selinux_enabled() == 1) {
+    // One mapping per process, shared by every backend; libselinux falls
+    // back to a netlink socket where the page cannot be mapped.
+    static std::once_flag opened;
+    static bool have_page = false;
+    if (enabled_) std::call_once(opened, [] { have_page = selinux_status_open(1) >= 0; });
+    have_page_ = have_page;
+  }
+
+  EnforcingMode mode() override {
+    if (!enabled_) return EnforcingMode::kDisabled;
+    int e = have_page_ ? selinux_status_getenforce() : -1;
+    if (e < 0) e = security_getenforce();
+    return mode_of(e);
+  }
+
+  uint64_t policy_generation() override {
+    if (!enabled_ || !have_page_) return 0;
+    int seq = selinux_status_policyload();
+    return seq < 0 ? 0 : static_cast<uint64_t>(seq);
+  }
+
+ private:
+  const bool enabled_;
+  bool have_page_ = false;
+};
+
 class SelinuxBackend final : public LabelBackend {
  public:
   explicit SelinuxBackend(SelinuxBackendOptions options)
-      : options_(std::move(options)), mode_(probe_mode()) {}
+      : options_(std::move(options)),
+        status_(options_.status ? options_.status : std::make_shared<KernelStatus>()) {}
 
   ~SelinuxBackend() override {
     if (labels_ != nullptr) selabel_close(labels_);
@@ -61,14 +95,15 @@ class SelinuxBackend final : public LabelBackend {
 
   std::string_view name() const override { return "selinux"; }
   SecurityModel model() const override { return SecurityModel{"selinux", "0"}; }
-  EnforcingMode mode() const override { return mode_; }
+  // Read afresh on every call: a daemon outlives setenforce.
+  EnforcingMode mode() const override { return status_->mode(); }
 
   Result<HostDefaults> defaults(const Config& config) const override {
     HostDefaults d;
     if (config.process_context) {
       d.process_context = *config.process_context;
     } else {
-      if (mode_ == EnforcingMode::kDisabled) {
+      if (mode() == EnforcingMode::kDisabled) {
         return Error{ErrorCode::kUnsupported,
                      "SELinux is disabled: no process context to derive labels from; set "
                      "process_context in [selinux]",
@@ -132,7 +167,7 @@ class SelinuxBackend final : public LabelBackend {
   Result<void> check_context(const std::string& context) const override {
     Result<SecurityContext> parsed = SecurityContext::parse(context);
     if (!parsed) return parsed.error();
-    if (mode_ != EnforcingMode::kDisabled && security_check_context_raw(context.c_str()) < 0) {
+    if (mode() != EnforcingMode::kDisabled && security_check_context_raw(context.c_str()) < 0) {
       return make_error(ErrorCode::kInvalidInput,
                         "context '" + context + "' is not valid in the loaded policy", errno);
     }
@@ -193,15 +228,21 @@ class SelinuxBackend final : public LabelBackend {
   }
 
   Result<std::optional<std::string>> default_label(const std::string& path, mode_t mode) override {
-    std::call_once(labels_once_, [this] { open_labels(); });
-    if (labels_ == nullptr) {
-      return make_error(ErrorCode::kUnsupported, "cannot open file_contexts", labels_errno_);
-    }
     Con con;
     int rc;
     int err;
     {
       std::lock_guard<std::mutex> lock(labels_mu_);
+      // A policy load may bring new file contexts: the handle opened for the
+      // previous policy is replaced, in a long-running process too.
+      uint64_t generation = status_->policy_generation();
+      if (!labels_opened_ || generation != labels_generation_) {
+        open_labels();
+        labels_opened_ = true;
+        labels_generation_ = generation;
+      }
+      if (labels_ == nullptr)
+        return make_error(ErrorCode::kUnsupported, "cannot open file_contexts", labels_errno_);
       rc = selabel_lookup_raw(labels_, con.out(), path.c_str(), static_cast<int>(mode));
       err = errno;
     }
@@ -213,9 +254,18 @@ class SelinuxBackend final : public LabelBackend {
     return std::optional<std::string>(con.str());
   }
 
-  Result<void> set_exec_label(const std::string& label) override {
-    if (setexeccon_raw(label.c_str()) == 0) return ok();
-    return enter_error("cannot run the next program under '" + label + "'", errno);
+  // What setexeccon_raw() does, as a plan for the child: the context and its
+  // NUL written to the calling thread's exec attribute. The child of fork()
+  // has one thread, so "thread-self" is the process itself.
+  Result<ExecPlan> plan_exec_label(const std::string& label, bool required) override {
+    if (mode() == EnforcingMode::kDisabled)
+      return enter_error("cannot run the next program under '" + label + "'", ENOTSUP);
+    ExecPlan plan;
+    std::string value = label;
+    value.push_back('\0');
+    plan.writes.push_back(ExecPlan::AttrWrite{"/proc/thread-self/attr/exec", std::move(value),
+                                              required});
+    return plan;
   }
 
   Result<void> set_socket_label(const std::string& label) override {
@@ -225,7 +275,7 @@ class SelinuxBackend final : public LabelBackend {
 
   Result<void> clear_socket_label() override {
     // Nothing can have been set on a host without SELinux.
-    if (mode_ == EnforcingMode::kDisabled) return ok();
+    if (mode() == EnforcingMode::kDisabled) return ok();
     if (setsockcreatecon_raw(nullptr) == 0) return ok();
     return enter_error("cannot reset the socket label", errno);
   }
@@ -241,7 +291,9 @@ class SelinuxBackend final : public LabelBackend {
   }
 
  private:
+  // Called with labels_mu_ held.
   void open_labels() {
+    if (labels_ != nullptr) selabel_close(labels_);
     std::string file = options_.file_contexts_file.value_or("");
     selinux_opt opt{SELABEL_OPT_PATH, file.c_str()};
     errno = 0;
@@ -252,15 +304,16 @@ class SelinuxBackend final : public LabelBackend {
   // Entering a label needs a running SELinux; say so rather than the errno
   // the proc attribute files give on other hosts.
   Error enter_error(const std::string& what, int err) const {
-    if (mode_ == EnforcingMode::kDisabled) {
+    if (mode() == EnforcingMode::kDisabled) {
       return Error{ErrorCode::kUnsupported, what + ": SELinux is disabled", err};
     }
     return make_error(ErrorCode::kOperationFailed, what, err);
   }
 
   const SelinuxBackendOptions options_;
-  const EnforcingMode mode_;
-  std::once_flag labels_once_;
+  const std::shared_ptr<HostStatus> status_;
+  bool labels_opened_ = false;
+  uint64_t labels_generation_ = 0;
   std::mutex labels_mu_;
   selabel_handle* labels_ = nullptr;
   int labels_errno_ = 0;

@@ -8,11 +8,15 @@
 // security.selinux xattr (root may, on ext4, xfs and tmpfs), which keeps the
 // mechanism testable; entering a label (exec, sockets) needs SELinux.
 //
+// Host state is never cached: mode() reads the kernel's status page on every
+// call, and the file_contexts handle is reopened after a policy load.
+//
 // Thread-safety: as LabelBackend requires. The file_contexts handle is opened
-// once, on first use, and lookups on it are serialized.
+// on first use, and lookups on it (and its reopening) are serialized.
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,12 +26,25 @@
 
 namespace svirt::internal {
 
+// What the backend asks the host before each decision, kept fresh for a
+// process that lives through setenforce and policy loads. Thread-safety:
+// implementations are called from any thread.
+class HostStatus {
+ public:
+  virtual ~HostStatus() = default;
+  virtual EnforcingMode mode() = 0;
+  // Changes whenever a policy is loaded (the status page's policyload count).
+  virtual uint64_t policy_generation() = 0;
+};
+
 // Where the backend reads the host's policy files; unset: libselinux's paths
 // for the loaded policy.
 struct SelinuxBackendOptions {
   std::optional<std::string> domain_context_file;  // virtual_domain_context
   std::optional<std::string> image_context_file;   // virtual_image_context
   std::optional<std::string> file_contexts_file;   // file_contexts, for default_label
+  // Unset: the kernel's SELinux status page (selinux_status_open).
+  std::shared_ptr<HostStatus> status;
 };
 
 std::unique_ptr<LabelBackend> make_selinux_backend(SelinuxBackendOptions options = {});

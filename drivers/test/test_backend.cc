@@ -128,12 +128,13 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
     return std::optional<std::string>();
   }
 
-  Result<void> set_exec_label(const std::string& label) override {
-    record("set_exec_label " + label);
-    if (::setenv(kLabelEnv, label.c_str(), 1) != 0) {
-      return make_error(ErrorCode::kOperationFailed, "cannot set " + std::string(kLabelEnv), errno);
-    }
-    return ok();
+  // The exec'd program gets its label in its environment, where
+  // process_label() finds it again.
+  Result<ExecPlan> plan_exec_label(const std::string& label, bool) override {
+    record("plan_exec_label " + label);
+    ExecPlan plan;
+    plan.env.push_back(std::string(kLabelEnv) + "=" + label);
+    return plan;
   }
 
   Result<void> set_socket_label(const std::string& label) override {
@@ -211,15 +212,9 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
     return t;
   }
 
+  // Every call is made in the process that owns the backend: none runs
+  // between fork and exec, where the mutex could be held by a lost thread.
   void record(std::string call) {
-    // After fork() a thread that no longer exists may hold the mutex; the
-    // child (set_exec_label) then records only if it can.
-    if (::getpid() != owner_pid_) {
-      if (!mu_.try_lock()) return;
-      std::lock_guard<std::mutex> lock(mu_, std::adopt_lock);
-      calls_.push_back(std::move(call));
-      return;
-    }
     std::lock_guard<std::mutex> lock(mu_);
     calls_.push_back(std::move(call));
   }

@@ -5,8 +5,9 @@
 // It reports model "selinux" and an enforcing host, takes its defaults from
 // the config alone, keeps labels in the "user.svirt.label" xattr of regular
 // files and directories and in `<state_dir>/test-labels` for every other kind
-// of file, and in set_exec_label only exports SVIRT_LABEL, which
-// process_label() reads back from /proc/PID/environ. Each call is recorded
+// of file, and enters a process label by handing the exec'd program
+// SVIRT_LABEL in its environment, which process_label() reads back from
+// /proc/PID/environ. Each call is recorded
 // (see include/svirt/test_backend.h).
 //
 // Thread-safety: as LabelBackend requires; the record has its own mutex.

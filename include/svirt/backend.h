@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "svirt/config.h"
+#include "svirt/driver.h"
 #include "svirt/export.h"
 #include "svirt/label.h"
 #include "svirt/result.h"
@@ -75,9 +76,11 @@ class SVIRT_EXPORT LabelBackend {
   // The host's default label for `path` (file_contexts), nullopt if none.
   virtual Result<std::optional<std::string>> default_label(const std::string& path, mode_t mode) = 0;
 
-  // Called in a forked child right before exec: the next exec runs under
-  // `label`. Must not allocate after fork beyond what libselinux itself does.
-  virtual Result<void> set_exec_label(const std::string& label) = 0;
+  // Called in the parent before fork: what the child does so that its next
+  // exec runs under `label` (ExecPlan in svirt/driver.h; the child runs
+  // only ExecPlan::enter). `required` is whether a failure to enter it must
+  // stop the child (the labeling driver passes true on an enforcing host).
+  virtual Result<ExecPlan> plan_exec_label(const std::string& label, bool required) = 0;
   // Sockets created by this thread get `label` until clear_socket_label().
   virtual Result<void> set_socket_label(const std::string& label) = 0;
   virtual Result<void> clear_socket_label() = 0;

@@ -65,6 +65,15 @@ struct SVIRT_EXPORT AppliedLabel {
   bool shared = false;                  // another domain already held it
 };
 
+// What one Set verb did: every resource it labelled or left, and the
+// conditions it met that did not fail it (a filesystem that cannot hold
+// labels, an error ignored because the host is permissive). The warnings are
+// this call's own: no verb reports another call's.
+struct SVIRT_EXPORT LabelReport {
+  std::vector<AppliedLabel> items;
+  std::vector<std::string> warnings;
+};
+
 enum class RestoreAction { kRestored, kKept, kSkipped, kFailed };
 SVIRT_EXPORT const char* restore_action_name(RestoreAction a) noexcept;
 
@@ -77,10 +86,12 @@ struct SVIRT_EXPORT RestoredLabel {
 };
 
 // Restore never stops at the first failure: it reports every resource and
-// every error. ok() is true when errors is empty.
+// every error, and, like LabelReport, its own warnings. ok() is true when
+// errors is empty.
 struct SVIRT_EXPORT RestoreReport {
   std::vector<RestoredLabel> items;
   std::vector<Error> errors;
+  std::vector<std::string> warnings;
   bool ok() const { return errors.empty(); }
   // One Error summarizing all failures (first message plus a count).
   Error summary() const;

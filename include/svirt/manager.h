@@ -26,16 +26,21 @@
 //
 // Errors: every call returns Result; nothing is logged or printed. Warnings
 // that do not fail a call (permissive host, a filesystem without labels) come
-// back in the reports' `warnings`.
+// back in that call's report (`warnings`), never in a later call's.
 //
 // Audit: prepare(), release() (and recovery's releases), attach() and
 // detach() send Linux audit records in libvirt's format for a VM's start,
 // stop and disk hotplug (svirt/audit_log.h); ManagerOptions::audit_sink
 // decides where they go.
 //
-// Thread-safety: a SecurityManager may be used from several threads; lifecycle
-// calls serialize on the host-wide lock. set_process_label() is for a forked
-// child and takes no lock.
+// Thread-safety: every member function may be called from any thread, at
+// the same time as any other (prepare, release, launch of different domains
+// from many threads included): lifecycle calls serialize on a mutex and the
+// host-wide lock, launch() holds them only to read and record, not while the
+// child starts. Results and reports are the caller's own values. The
+// driver() and backend() references stay valid for the manager's life; their
+// verbs are not synchronized (svirt/driver.h). ExecPlan::enter() is
+// async-signal-safe.
 #pragma once
 
 #include <sys/types.h>
@@ -152,15 +157,22 @@ class SVIRT_EXPORT SecurityManager {
   Result<PreparedDomain> prepare(const DomainDef& def, const PrepareOptions& options);
   Result<ReleaseReport> release(const std::string& name, const ReleaseOptions& options);
 
-  // Forks, sets the process label in the child, execs argv[0] (PATH is
+  // Forks, enters the process label in the child, execs argv[0] (PATH is
   // searched) and records the child's pid and start time. `extra_env` entries
-  // ("K=V") are added to the child's environment. Returns the child pid.
+  // ("K=V") are added to the child's environment, replacing any of the same
+  // name. Returns the child pid. Everything the child needs is built before
+  // fork(); between fork and exec the child makes only async-signal-safe
+  // calls, so launch() is safe in a process whose other threads allocate,
+  // log or change the environment meanwhile.
   Result<pid_t> launch(const std::string& name, const std::vector<std::string>& argv,
                        const std::vector<std::string>& extra_env = {});
   Result<pid_t> launch(const std::string& name, const std::vector<std::string>& argv,
                        const LaunchOptions& options);
-  // For stacks that fork themselves: call in the child right before exec.
-  Result<void> set_process_label(const DomainDef& live);
+  // For stacks that fork themselves, in the parent before fork(): what the
+  // child must do to run under the domain's label. In the child call
+  // plan.enter() (async-signal-safe) right before exec, and exec with
+  // plan.env added to the environment; then mark_running() in the parent.
+  Result<ExecPlan> exec_plan(const std::string& name);
   // Records that `name` now runs as `pid` (launch() does this itself).
   Result<void> mark_running(const std::string& name, pid_t pid);
 
@@ -175,8 +187,9 @@ class SVIRT_EXPORT SecurityManager {
   // restore and release. For those still running: re-reserve their labels.
   Result<RecoveryReport> recover();
 
-  // Hotplug.
-  Result<std::vector<AppliedLabel>> attach(const std::string& name, const DeviceDef& dev);
+  // Hotplug: labels (attach) or restores (detach) the resources of one
+  // device of a prepared domain. Each report holds this call's warnings.
+  Result<LabelReport> attach(const std::string& name, const DeviceDef& dev);
   Result<RestoreReport> detach(const std::string& name, const DeviceDef& dev);
 
   // Save/migration image the domain's process writes (or reads on restore):
@@ -185,10 +198,10 @@ class SVIRT_EXPORT SecurityManager {
   // existing regular file directly: a symlink in its place is refused
   // (kOperationFailed), as are system paths; a missing file is kNotFound.
   // Restoring a path the domain never labelled gives an empty report;
-  // restoring a deleted save file drops its record (kSkipped).
-  Result<AppliedLabel> set_saved_state_label(const std::string& name, const std::string& path);
-  Result<RestoreReport> restore_saved_state_label(const std::string& name,
-                                                  const std::string& path);
+  // restoring a deleted save file drops its record (kSkipped). save_label's
+  // report holds one item, the save file.
+  Result<LabelReport> save_label(const std::string& name, const std::string& path);
+  Result<RestoreReport> restore_save_label(const std::string& name, const std::string& path);
 
   // Sockets the calling thread creates until clear_socket_label() (a
   // monitor or chardev listener the stack opens for the VM) carry the

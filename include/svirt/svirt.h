@@ -13,7 +13,7 @@
  *   char *live = NULL, *label = NULL, *imagelabel = NULL;
  *   if (svirt_manager_open("auto", NULL, "/var/lib/svirt", &mgr, &err) < 0 ||
  *       svirt_domain_parse_file("vm1.xml", &dom, &err) < 0 ||
- *       svirt_prepare(mgr, dom, &live, &label, &imagelabel, &err) < 0) {
+ *       svirt_prepare(mgr, dom, &live, &label, &imagelabel, NULL, &err) < 0) {
  *     fprintf(stderr, "%s\n", svirt_error_message(err));
  *     ...
  *   }
@@ -21,7 +21,10 @@
  *   pid_t pid;
  *   svirt_launch(mgr, "vm1", argv, &pid, &err);
  *   ...
- *   svirt_release(mgr, "vm1", &err);
+ *   char **warnings = NULL;
+ *   svirt_release(mgr, "vm1", &warnings, &err);
+ *   for (char **w = warnings; w && *w; ++w) fprintf(stderr, "warning: %s\n", *w);
+ *   svirt_strv_free(warnings);
  *   svirt_free(live); svirt_free(label); svirt_free(imagelabel);
  *   svirt_domain_free(dom);
  *   svirt_manager_free(mgr);
@@ -34,6 +37,11 @@
  *    Passing NULL for @p err is allowed: the details are then dropped.
  *  - Out-parameters are written only on success. Strings handed out through
  *    them are NUL-terminated, owned by the caller and freed with svirt_free().
+ *  - Calls that can meet conditions that do not fail them (a filesystem that
+ *    cannot hold labels, an error ignored on a permissive host) take a
+ *    @p warnings_out: when not NULL, on success it receives a NULL-terminated
+ *    array of this call's own warnings (never an earlier call's), freed with
+ *    svirt_strv_free(); an empty array when there were none.
  *  - A NULL handle or NULL required argument is a failure with code
  *    SVIRT_ERR_INVALID_INPUT, never a crash. Every *_free function accepts NULL.
  *  - Nothing is printed or logged; nothing throws (C++ exceptions are caught
@@ -62,6 +70,9 @@ typedef struct svirt_manager svirt_manager;
 typedef struct svirt_domain svirt_domain;
 /** The reason a call failed: a code and one line of text. Opaque. */
 typedef struct svirt_error svirt_error;
+
+/** What a child must do to run under a domain's label. Opaque. */
+typedef struct svirt_exec_plan svirt_exec_plan;
 
 /**
  * Error categories. The values are part of the ABI and never change;
@@ -138,12 +149,13 @@ SVIRT_EXPORT void svirt_domain_free(svirt_domain *dom);
  * @param mgr            the manager.
  * @param dom            the domain as the user wrote it.
  * @param live_xml_out   receives the live domain XML (label and imagelabel
- *                       filled in); may be NULL when not wanted. Keep it: it is
- *                       what svirt_set_process_label() needs.
+ *                       filled in); may be NULL when not wanted.
  * @param label_out      receives the process label ("" for an unlabelled
  *                       domain); may be NULL.
  * @param imagelabel_out receives the image label ("" when nothing is
  *                       relabelled); may be NULL.
+ * @param warnings_out   receives this call's warnings (see the conventions);
+ *                       may be NULL.
  * @param err            receives the error on failure (may be NULL).
  * @return 0 on success, -1 on failure. On failure nothing is left labelled;
  *         a domain of the same name already recorded fails with
@@ -151,7 +163,8 @@ SVIRT_EXPORT void svirt_domain_free(svirt_domain *dom);
  */
 SVIRT_EXPORT int svirt_prepare(svirt_manager *mgr, const svirt_domain *dom,
                                char **live_xml_out, char **label_out,
-                               char **imagelabel_out, svirt_error **err);
+                               char **imagelabel_out, char ***warnings_out,
+                               svirt_error **err);
 
 /**
  * Gives every resource of the recorded domain @p name its original label back,
@@ -163,7 +176,8 @@ SVIRT_EXPORT int svirt_prepare(svirt_manager *mgr, const svirt_domain *dom,
  *
  * @return 0 on success, -1 on failure (SVIRT_ERR_NOT_FOUND for an unknown name).
  */
-SVIRT_EXPORT int svirt_release(svirt_manager *mgr, const char *name, svirt_error **err);
+SVIRT_EXPORT int svirt_release(svirt_manager *mgr, const char *name, char ***warnings_out,
+                               svirt_error **err);
 
 /**
  * The destination's end of a live migration: svirt_prepare() for a domain
@@ -210,7 +224,8 @@ SVIRT_EXPORT int svirt_release(svirt_manager *mgr, const char *name, svirt_error
 SVIRT_EXPORT int svirt_prepare_incoming(svirt_manager *mgr, const svirt_domain *dom,
                                         const char *const shared_paths[],
                                         char **live_xml_out, char **label_out,
-                                        char **imagelabel_out, svirt_error **err);
+                                        char **imagelabel_out, char ***warnings_out,
+                                        svirt_error **err);
 
 /**
  * The source's end of a live migration, once the destination has taken over
@@ -238,7 +253,8 @@ SVIRT_EXPORT int svirt_prepare_incoming(svirt_manager *mgr, const svirt_domain *
  *         (the state directory cannot be written), nothing is restored.
  */
 SVIRT_EXPORT int svirt_release_migrated(svirt_manager *mgr, const char *name,
-                                        const char *const shared_paths[], svirt_error **err);
+                                        const char *const shared_paths[],
+                                        char ***warnings_out, svirt_error **err);
 
 /**
  * Forks, gives the child the domain's process label, executes argv[0]
@@ -256,18 +272,50 @@ SVIRT_EXPORT int svirt_launch(svirt_manager *mgr, const char *name,
                               svirt_error **err);
 
 /**
- * For stacks that fork themselves: call in the child, right before exec, with
- * the live domain (parsed from the live XML svirt_prepare() returned). The
- * program executed next runs under the domain's process label.
+ * For stacks that fork themselves, in the parent before fork(): what the
+ * child must do so the program it executes runs under the domain's label.
  *
- * Takes no lock and allocates little; safe in a child forked from a
- * single-threaded parent. After fork() in a multi-threaded parent only
- * async-signal-safe functions are safe, which this is not.
+ * In the child, right before exec, call svirt_exec_plan_enter() and execute
+ * the program with the entries of svirt_exec_plan_env() added to its
+ * environment; then, in the parent, record the child (svirt_launch() does
+ * all of this itself). Free the plan in the parent, after fork.
  *
+ * @param mgr  the manager.
+ * @param name a domain prepared with svirt_prepare().
+ * @param out  receives the plan; free it with svirt_exec_plan_free().
+ * @param err  receives the error on failure (may be NULL).
  * @return 0 on success, -1 on failure.
  */
-SVIRT_EXPORT int svirt_set_process_label(svirt_manager *mgr, const svirt_domain *live_dom,
-                                         svirt_error **err);
+SVIRT_EXPORT int svirt_exec_plan_new(svirt_manager *mgr, const char *name,
+                                     svirt_exec_plan **out, svirt_error **err);
+
+/**
+ * In the forked child: enters the plan. Async-signal-safe (it only opens and
+ * writes process attribute files), so it may be called in the child of a
+ * multi-threaded parent.
+ *
+ * @return 0 on success; -1 with errno set when the label cannot be entered.
+ */
+SVIRT_EXPORT int svirt_exec_plan_enter(const svirt_exec_plan *plan);
+
+/**
+ * "K=V" entries the executed program's environment must hold, as a
+ * NULL-terminated array owned by @p plan (valid until svirt_exec_plan_free()).
+ */
+SVIRT_EXPORT const char *const *svirt_exec_plan_env(const svirt_exec_plan *plan);
+
+/** Frees a plan. NULL is allowed. */
+SVIRT_EXPORT void svirt_exec_plan_free(svirt_exec_plan *plan);
+
+/**
+ * Records that the domain now runs as @p pid (svirt_launch() does this
+ * itself), so release refuses while it runs and recovery knows it.
+ *
+ * @return 0 on success, -1 on failure (SVIRT_ERR_NOT_FOUND when the domain is
+ *         not prepared or no process @p pid exists).
+ */
+SVIRT_EXPORT int svirt_mark_running(svirt_manager *mgr, const char *name, pid_t pid,
+                                    svirt_error **err);
 
 /**
  * The label the domain's process runs under, as the host reports it
@@ -313,7 +361,7 @@ SVIRT_EXPORT int svirt_dominfo(svirt_manager *mgr, const char *name, char **labe
  *         name, SVIRT_ERR_INVALID_INPUT for a relative path).
  */
 SVIRT_EXPORT int svirt_save_label(svirt_manager *mgr, const char *name, const char *path,
-                                  char **label_out, svirt_error **err);
+                                  char **label_out, char ***warnings_out, svirt_error **err);
 
 /**
  * Gives a save file labelled by svirt_save_label() its original label back
@@ -329,7 +377,8 @@ SVIRT_EXPORT int svirt_save_label(svirt_manager *mgr, const char *name, const ch
  *         domain's files are not relabelled at all, which succeeds).
  */
 SVIRT_EXPORT int svirt_restore_save_label(svirt_manager *mgr, const char *name,
-                                          const char *path, svirt_error **err);
+                                          const char *path, char ***warnings_out,
+                                          svirt_error **err);
 
 /**
  * Releases every recorded domain whose process is gone (or never started) and
@@ -339,7 +388,7 @@ SVIRT_EXPORT int svirt_restore_save_label(svirt_manager *mgr, const char *name,
  * @return 0 when every domain was handled, -1 on failure (the error
  *         summarizes the first failure and how many there were).
  */
-SVIRT_EXPORT int svirt_recover(svirt_manager *mgr, svirt_error **err);
+SVIRT_EXPORT int svirt_recover(svirt_manager *mgr, char ***warnings_out, svirt_error **err);
 
 /**
  * The node's security model, as `virsh nodeinfo` prints it.
@@ -368,6 +417,10 @@ SVIRT_EXPORT void svirt_error_free(svirt_error *err);
 
 /** Frees a string returned by this API. NULL is allowed. */
 SVIRT_EXPORT void svirt_free(void *ptr);
+
+/** Frees a NULL-terminated string array returned by this API (warnings_out),
+ * strings included. NULL is allowed. */
+SVIRT_EXPORT void svirt_strv_free(char **strv);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -10,14 +10,14 @@
 //   "set_label /abs/path system_u:object_r:svirt_image_t:s0:c1,c2"
 //   "remove_label /abs/path"
 //   "default_label /abs/path"
-//   "set_exec_label CTX"
+//   "plan_exec_label CTX"
 //   "set_socket_label CTX"
 //   "clear_socket_label"
 //   "process_label PID"
 //
 // Paths are the files actually touched (symlinks resolved). A call is
-// recorded when it is made, whether or not it succeeds. set_exec_label runs in
-// a forked child, so it shows up only in the child's record.
+// recorded when it is made, whether or not it succeeds. plan_exec_label is
+// made in the launching process, before fork.
 //
 //   auto* rec = svirt::test_backend_recorder(backend.get());
 //   for (const std::string& call : rec->calls()) std::cout << call << "\n";

@@ -8,12 +8,14 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "svirt/domain.h"
@@ -32,6 +34,11 @@ struct svirt_domain {
 struct svirt_error {
   int code;
   std::string message;
+};
+
+struct svirt_exec_plan {
+  svirt::ExecPlan plan;
+  std::vector<const char*> env;  // plan.env as a NULL-terminated array
 };
 
 namespace svirt::internal {
@@ -116,6 +123,35 @@ struct OutStrings {
   }
 };
 
+// The NULL-terminated malloc'd array for svirt_strv_free(), built whole
+// before it is handed out.
+class OutStrv {
+ public:
+  OutStrv(char*** out, const std::vector<std::string>& values) : out_(out) {
+    if (out == nullptr) return;
+    strv_ = static_cast<char**>(std::calloc(values.size() + 1, sizeof(char*)));
+    if (strv_ == nullptr) throw std::bad_alloc();
+    for (size_t i = 0; i < values.size(); ++i) {
+      try {
+        strv_[i] = dup(values[i]);
+      } catch (...) {
+        svirt_strv_free(std::exchange(strv_, nullptr));
+        throw;
+      }
+    }
+  }
+  OutStrv(const OutStrv&) = delete;
+  OutStrv& operator=(const OutStrv&) = delete;
+  ~OutStrv() { svirt_strv_free(strv_); }
+  void commit() {
+    if (out_ != nullptr) *out_ = std::exchange(strv_, nullptr);
+  }
+
+ private:
+  char*** out_;
+  char** strv_ = nullptr;
+};
+
 // The C list of shared trees (NULL-terminated; NULL for none). Relative
 // entries are refused rather than resolved against the working directory,
 // which in a daemon is rarely what the caller meant.
@@ -131,19 +167,22 @@ int shared_storage(const char* function, const char* const* paths, SharedStorage
 }
 
 int prepared(const Result<PreparedDomain>& p, char** live_xml_out, char** label_out,
-             char** imagelabel_out, svirt_error** err) {
+             char** imagelabel_out, char*** warnings_out, svirt_error** err) {
   if (!p) return fail(err, p.error());
   OutStrings out;
   out.add(live_xml_out, p->live.format(FormatMode::kLive));
   out.add(label_out, p->label.label);
   out.add(imagelabel_out, p->label.imagelabel);
+  OutStrv warnings(warnings_out, p->warnings);
   out.commit();
+  warnings.commit();
   return 0;
 }
 
-int released(const Result<ReleaseReport>& r, svirt_error** err) {
+int released(const Result<ReleaseReport>& r, char*** warnings_out, svirt_error** err) {
   if (!r) return fail(err, r.error());
   if (!r->restore.ok()) return fail(err, r->restore.summary());
+  OutStrv(warnings_out, r->warnings).commit();
   return 0;
 }
 
@@ -206,11 +245,13 @@ const char* svirt_domain_name(const svirt_domain* dom) {
 void svirt_domain_free(svirt_domain* dom) { delete dom; }
 
 int svirt_prepare(svirt_manager* mgr, const svirt_domain* dom, char** live_xml_out,
-                  char** label_out, char** imagelabel_out, svirt_error** err) {
+                  char** label_out, char** imagelabel_out, char*** warnings_out,
+                  svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_prepare", "mgr");
   if (dom == nullptr) return fail_null(err, "svirt_prepare", "dom");
   try {
-    return prepared(mgr->mgr->prepare(dom->def), live_xml_out, label_out, imagelabel_out, err);
+    return prepared(mgr->mgr->prepare(dom->def), live_xml_out, label_out, imagelabel_out,
+                    warnings_out, err);
   } catch (...) {
     return fail_exception(err);
   }
@@ -218,7 +259,7 @@ int svirt_prepare(svirt_manager* mgr, const svirt_domain* dom, char** live_xml_o
 
 int svirt_prepare_incoming(svirt_manager* mgr, const svirt_domain* dom,
                            const char* const shared_paths[], char** live_xml_out, char** label_out,
-                           char** imagelabel_out, svirt_error** err) {
+                           char** imagelabel_out, char*** warnings_out, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_prepare_incoming", "mgr");
   if (dom == nullptr) return fail_null(err, "svirt_prepare_incoming", "dom");
   try {
@@ -226,31 +267,32 @@ int svirt_prepare_incoming(svirt_manager* mgr, const svirt_domain* dom,
     options.incoming = true;
     if (shared_storage("svirt_prepare_incoming", shared_paths, &options.shared, err) < 0) return -1;
     return prepared(mgr->mgr->prepare(dom->def, options), live_xml_out, label_out, imagelabel_out,
-                    err);
+                    warnings_out, err);
   } catch (...) {
     return fail_exception(err);
   }
 }
 
-int svirt_release(svirt_manager* mgr, const char* name, svirt_error** err) {
+int svirt_release(svirt_manager* mgr, const char* name, char*** warnings_out,
+                  svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_release", "mgr");
   if (name == nullptr) return fail_null(err, "svirt_release", "name");
   try {
-    return released(mgr->mgr->release(name), err);
+    return released(mgr->mgr->release(name), warnings_out, err);
   } catch (...) {
     return fail_exception(err);
   }
 }
 
 int svirt_release_migrated(svirt_manager* mgr, const char* name, const char* const shared_paths[],
-                           svirt_error** err) {
+                           char*** warnings_out, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_release_migrated", "mgr");
   if (name == nullptr) return fail_null(err, "svirt_release_migrated", "name");
   try {
     svirt::ReleaseOptions options;
     options.migrated = true;
     if (shared_storage("svirt_release_migrated", shared_paths, &options.shared, err) < 0) return -1;
-    return released(mgr->mgr->release(name, options), err);
+    return released(mgr->mgr->release(name, options), warnings_out, err);
   } catch (...) {
     return fail_exception(err);
   }
@@ -273,11 +315,48 @@ int svirt_launch(svirt_manager* mgr, const char* name, const char* const argv[],
   }
 }
 
-int svirt_set_process_label(svirt_manager* mgr, const svirt_domain* live_dom, svirt_error** err) {
-  if (mgr == nullptr) return fail_null(err, "svirt_set_process_label", "mgr");
-  if (live_dom == nullptr) return fail_null(err, "svirt_set_process_label", "live_dom");
+int svirt_exec_plan_new(svirt_manager* mgr, const char* name, svirt_exec_plan** out,
+                        svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_exec_plan_new", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_exec_plan_new", "name");
+  if (out == nullptr) return fail_null(err, "svirt_exec_plan_new", "out");
   try {
-    auto r = mgr->mgr->set_process_label(live_dom->def);
+    auto plan = mgr->mgr->exec_plan(name);
+    if (!plan) return fail(err, plan.error());
+    auto p = std::make_unique<svirt_exec_plan>();
+    p->plan = std::move(*plan);
+    for (const std::string& kv : p->plan.env) p->env.push_back(kv.c_str());
+    p->env.push_back(nullptr);
+    *out = p.release();
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
+int svirt_exec_plan_enter(const svirt_exec_plan* plan) {
+  if (plan == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  int e = plan->plan.enter();
+  if (e == 0) return 0;
+  errno = e;
+  return -1;
+}
+
+const char* const* svirt_exec_plan_env(const svirt_exec_plan* plan) {
+  static const char* const kNone[] = {nullptr};
+  return plan == nullptr ? kNone : plan->env.data();
+}
+
+void svirt_exec_plan_free(svirt_exec_plan* plan) { delete plan; }
+
+int svirt_mark_running(svirt_manager* mgr, const char* name, pid_t pid, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_mark_running", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_mark_running", "name");
+  try {
+    auto r = mgr->mgr->mark_running(name, pid);
     if (!r) return fail(err, r.error());
     return 0;
   } catch (...) {
@@ -303,16 +382,19 @@ int svirt_dominfo(svirt_manager* mgr, const char* name, char** label, int* enfor
 }
 
 int svirt_save_label(svirt_manager* mgr, const char* name, const char* path, char** label_out,
-                     svirt_error** err) {
+                     char*** warnings_out, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_save_label", "mgr");
   if (name == nullptr) return fail_null(err, "svirt_save_label", "name");
   if (path == nullptr) return fail_null(err, "svirt_save_label", "path");
   try {
-    auto a = mgr->mgr->set_saved_state_label(name, path);
+    auto a = mgr->mgr->save_label(name, path);
     if (!a) return fail(err, a.error());
     OutStrings out;
-    out.add(label_out, a->resource.label.value_or(""));
+    out.add(label_out, a->items.empty() ? std::string()
+                                        : a->items.front().resource.label.value_or(""));
+    OutStrv warnings(warnings_out, a->warnings);
     out.commit();
+    warnings.commit();
     return 0;
   } catch (...) {
     return fail_exception(err);
@@ -320,20 +402,26 @@ int svirt_save_label(svirt_manager* mgr, const char* name, const char* path, cha
 }
 
 int svirt_restore_save_label(svirt_manager* mgr, const char* name, const char* path,
-                             svirt_error** err) {
+                             char*** warnings_out, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_restore_save_label", "mgr");
   if (name == nullptr) return fail_null(err, "svirt_restore_save_label", "name");
   if (path == nullptr) return fail_null(err, "svirt_restore_save_label", "path");
   try {
-    auto r = mgr->mgr->restore_saved_state_label(name, path);
+    auto r = mgr->mgr->restore_save_label(name, path);
     if (!r) return fail(err, r.error());
     if (!r->ok()) return fail(err, r->summary());
-    if (!r->items.empty()) return 0;
+    if (!r->items.empty()) {
+      OutStrv(warnings_out, r->warnings).commit();
+      return 0;
+    }
     // Nothing given back: right for a domain whose files are never
     // relabelled, a wrong path otherwise (the core reports it as nothing to do).
     auto s = mgr->mgr->status(name);
     if (!s) return fail(err, s.error());
-    if (s->label.imagelabel.empty()) return 0;
+    if (s->label.imagelabel.empty()) {
+      OutStrv(warnings_out, r->warnings).commit();
+      return 0;
+    }
     struct stat st {};
     bool exists = ::lstat(path, &st) == 0;
     return fail(err, SVIRT_ERR_NOT_FOUND,
@@ -345,7 +433,7 @@ int svirt_restore_save_label(svirt_manager* mgr, const char* name, const char* p
   }
 }
 
-int svirt_recover(svirt_manager* mgr, svirt_error** err) {
+int svirt_recover(svirt_manager* mgr, char*** warnings_out, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_recover", "mgr");
   try {
     auto r = mgr->mgr->recover();
@@ -356,6 +444,7 @@ int svirt_recover(svirt_manager* mgr, svirt_error** err) {
         first.message += " (and " + std::to_string(r->errors.size() - 1) + " more)";
       return fail(err, first);
     }
+    OutStrv(warnings_out, r->warnings).commit();
     return 0;
   } catch (...) {
     return fail_exception(err);
@@ -387,5 +476,11 @@ int svirt_error_code(const svirt_error* err) {
 void svirt_error_free(svirt_error* err) { delete err; }
 
 void svirt_free(void* ptr) { std::free(ptr); }
+
+void svirt_strv_free(char** strv) {
+  if (strv == nullptr) return;
+  for (char** s = strv; *s != nullptr; ++s) std::free(*s);
+  std::free(strv);
+}
 
 }  // extern "C"

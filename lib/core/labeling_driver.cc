@@ -76,7 +76,8 @@ std::string LabelingDriver::tree_record_path(const std::string& resolved) const 
   return p;
 }
 
-Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::string& label) {
+Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::string& label,
+                                        std::vector<std::string>& warnings) {
   std::string dir = state_->path() + "/trees";
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return make_error(ErrorCode::kOperationFailed,
@@ -85,7 +86,7 @@ Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::strin
                             tree_record_path(root.resolved), TreeRelabelOptions{});
   if (!stats) return std::move(stats).error();
   if (stats->unsupported > 0)
-    warn("directory tree '" + root.resolved + "': " + std::to_string(stats->unsupported) +
+    warnings.push_back("directory tree '" + root.resolved + "': " + std::to_string(stats->unsupported) +
          " entries cannot hold labels and were left as they are");
   return ok();
 }
@@ -119,8 +120,6 @@ LabelingDriver::LabelingDriver(std::unique_ptr<LabelBackend> backend, const Stat
   path_policy_.extra_forbidden_trees.push_back(state_->path());
 }
 
-std::vector<std::string> LabelingDriver::take_warnings() { return std::exchange(warnings_, {}); }
-
 SecurityLabel LabelingDriver::label_of(const DomainDef& def) const {
   return domain_label(def, std::string(model().model), mode());
 }
@@ -140,7 +139,7 @@ Result<void> LabelingDriver::verify(const DomainDef& def) const {
   return ok();
 }
 
-Result<void> LabelingDriver::gen_label(DomainDef& def) {
+Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions& options) {
   std::string m(model().model);
   auto intent = plan_intent(def, m, defaults_, config_);
   if (!intent) return std::move(intent).error().wrap("domain '" + def.name + "'");
@@ -194,9 +193,8 @@ Result<void> LabelingDriver::gen_label(DomainDef& def) {
     if (p) (void)alloc->reserve(*p);  // pairs outside our pool cannot be drawn anyway
   }
   // An incoming migration never takes the pair the source ran under.
-  if (const MigrationContext* mc = MigrationScope::current())
-    for (const std::string& carried : mc->avoid_pairs)
-      if (auto p = McsPair::parse(carried)) (void)alloc->reserve(*p);
+  for (const std::string& carried : options.avoid_pairs)
+    if (auto p = McsPair::parse(carried)) (void)alloc->reserve(*p);
   std::optional<McsPair> pair = alloc->allocate();
   if (!pair)
     return make_error(ErrorCode::kExhausted, "domain '" + def.name +
@@ -245,7 +243,8 @@ Result<void> LabelingDriver::release_label(const DomainDef& def) {
 }
 
 Result<std::vector<AppliedLabel>> LabelingDriver::apply(
-    const std::string& domain, const std::vector<ResourceLabel>& resources) {
+    const std::string& domain, const std::vector<ResourceLabel>& resources,
+    std::vector<std::string>& warnings) {
   struct Item {
     ResourceLabel res;
     OpenedPath opened;
@@ -264,7 +263,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     auto opened = open_resource(r.path, path_policy_);
     if (!opened) {
       if (opened.error().code == ErrorCode::kNotFound && label_when_present(r.kind)) {
-        warn(describe(r) + (r.kind == ResourceKind::kChardev
+        warnings.push_back(describe(r) + (r.kind == ResourceKind::kChardev
                                 ? ": not present yet, left for the VM to create"
                                 : ": not present, nothing to label"));
         continue;
@@ -306,7 +305,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     auto cur = backend_->get_label(it.opened.fd.get(), it.opened.resolved);
     if (!cur) {
       if (cur.error().code == ErrorCode::kUnsupported) {
-        warn(describe(it.res) + ": " + cur.error().message + ": left unlabelled");
+        warnings.push_back(describe(it.res) + ": " + cur.error().message + ": left unlabelled");
         it.res.label.reset();
         continue;
       }
@@ -358,11 +357,11 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       continue;
     }
     // A tree is labelled as a whole, with its own record of originals.
-    auto r = tree ? label_tree(it.opened, *it.res.label)
+    auto r = tree ? label_tree(it.opened, *it.res.label, warnings)
                   : backend_->set_label(it.opened.fd.get(), it.opened.resolved, *it.res.label);
     if (!r) {
       if (r.error().code == ErrorCode::kUnsupported) {
-        warn(describe(it.res) + ": " + r.error().message + ": left as is");
+        warnings.push_back(describe(it.res) + ": " + r.error().message + ": left as is");
         if (!it.existed) {
           files->erase(it.opened.resolved);
           table_changed = true;
@@ -370,7 +369,8 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
         continue;
       }
       if (!fatal()) {
-        warn(describe(it.res) + ": " + r.error().message + " (ignored: host is not enforcing)");
+        warnings.push_back(describe(it.res) + ": " + r.error().message +
+                           " (ignored: host is not enforcing)");
         continue;
       }
       Error err = std::move(r).error().wrap(describe(it.res));
@@ -381,10 +381,13 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
             : undo.current
                 ? backend_->set_label(undo.opened.fd.get(), undo.opened.resolved, *undo.current)
                 : backend_->remove_label(undo.opened.fd.get(), undo.opened.resolved);
-        if (!back) warn("rollback of '" + undo.opened.resolved + "': " + back.error().message);
+        // The call fails: what its rollback could not undo belongs in its error.
+        if (!back)
+          err.message += "; rollback of '" + undo.opened.resolved + "' failed: " +
+                         back.error().message;
       }
       auto saved = state_->save_files(before);
-      if (!saved) warn(saved.error().message);
+      if (!saved) err.message += "; " + saved.error().message;
       return err;
     }
     fault_point("apply:label-set");
@@ -472,7 +475,8 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
     Result<void> r = target ? backend_->set_label(opened->fd.get(), opened->resolved, *target)
                             : backend_->remove_label(opened->fd.get(), opened->resolved);
     if (!r && !target && r.error().code == ErrorCode::kUnsupported) {
-      warn("'" + rec.path + "' had no label and has no default: left as " + rec.label);
+      report.warnings.push_back("'" + rec.path + "' had no label and has no default: left as " +
+                                rec.label);
       item.action = RestoreAction::kSkipped;
       files->erase(*p);
       report.items.push_back(std::move(item));
@@ -498,25 +502,30 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
   return report;
 }
 
-Result<std::vector<AppliedLabel>> LabelingDriver::set_all_labels(const DomainDef& def) {
+Result<LabelReport> LabelingDriver::set_all_labels(const DomainDef& def,
+                                                   const TransactionOptions& options) {
   std::string m(model().model);
   auto res = plan_resources(def, m, label_of(def), defaults_, config_);
   if (!res) return std::move(res).error();
-  auto left = leave_shared_alone(def.name, *res);
-  if (!left) return std::move(left).error();
-  auto out = apply(def.name, *res);
-  if (out) out->insert(out->end(), left->begin(), left->end());
+  auto out = leave_shared_alone(def.name, *res, options);
+  if (!out) return std::move(out).error();
+  auto applied = apply(def.name, *res, out->warnings);
+  if (!applied) return std::move(applied).error();
+  out->items.insert(out->items.begin(), applied->begin(), applied->end());
   return out;
 }
 
-RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def) {
-  RestoreReport report = forget_shared(def.name);
+RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def,
+                                                 const TransactionOptions& options) {
+  RestoreReport report = forget_shared(def.name, options);
   // Should forgetting fail, restoring would take shared files from the
   // destination: stop here, the records stay for a later release.
   if (!report.ok()) return report;
   RestoreReport restored = restore(def.name, nullptr);
   report.items.insert(report.items.end(), restored.items.begin(), restored.items.end());
   report.errors = std::move(restored.errors);
+  report.warnings.insert(report.warnings.end(), restored.warnings.begin(),
+                         restored.warnings.end());
   // Resources the user keeps labelling themselves are reported as skipped.
   std::string m(model().model);
   auto res = plan_resources(def, m, label_of(def), defaults_, config_);
@@ -555,12 +564,16 @@ RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def) {
   return report;
 }
 
-Result<std::vector<AppliedLabel>> LabelingDriver::set_device_labels(const DomainDef& def,
-                                                                    const DeviceDef& dev) {
+Result<LabelReport> LabelingDriver::set_device_labels(const DomainDef& def,
+                                                      const DeviceDef& dev) {
   std::string m(model().model);
   auto res = plan_device_resources(def, dev, m, label_of(def), defaults_);
   if (!res) return std::move(res).error();
-  return apply(def.name, *res);
+  LabelReport out;
+  auto applied = apply(def.name, *res, out.warnings);
+  if (!applied) return std::move(applied).error();
+  out.items = std::move(*applied);
+  return out;
 }
 
 RestoreReport LabelingDriver::restore_device_labels(const DomainDef& def, const DeviceDef& dev) {
@@ -575,24 +588,27 @@ RestoreReport LabelingDriver::restore_device_labels(const DomainDef& def, const 
   return restore(def.name, &paths);
 }
 
-Result<AppliedLabel> LabelingDriver::set_saved_state_label(const DomainDef& def,
-                                                           const std::string& path) {
+Result<LabelReport> LabelingDriver::set_saved_state_label(const DomainDef& def,
+                                                          const std::string& path) {
+  LabelReport out;
   SecurityLabel l = label_of(def);
   if (l.type == LabelType::kNone || !l.relabel) {
     AppliedLabel a;
     a.resource = ResourceLabel{ResourceKind::kSavefile, path, std::nullopt, "savefile"};
-    return a;
+    out.items.push_back(std::move(a));
+    return out;
   }
   auto file = open_saved_state_file(path);
   if (!file) return std::move(file).error();
   std::vector<ResourceLabel> res{
       ResourceLabel{ResourceKind::kSavefile, file->resolved, l.imagelabel, "savefile"}};
-  auto out = apply(def.name, res);
-  if (!out) return std::move(out).error();
-  AppliedLabel a =
-      out->empty() ? AppliedLabel{res[0], std::nullopt, false, false} : std::move(out->front());
+  auto applied = apply(def.name, res, out.warnings);
+  if (!applied) return std::move(applied).error();
+  AppliedLabel a = applied->empty() ? AppliedLabel{res[0], std::nullopt, false, false}
+                                    : std::move(applied->front());
   a.resource.path = path;
-  return a;
+  out.items.push_back(std::move(a));
+  return out;
 }
 
 RestoreReport LabelingDriver::restore_saved_state_label(const DomainDef& def,
@@ -618,12 +634,12 @@ RestoreReport LabelingDriver::restore_saved_state_label(const DomainDef& def,
   return r;
 }
 
-Result<void> LabelingDriver::set_process_label(const DomainDef& def) {
+Result<ExecPlan> LabelingDriver::plan_process_label(const DomainDef& def) {
   SecurityLabel l = label_of(def);
-  if (l.type == LabelType::kNone || l.label.empty()) return ok();
-  auto r = backend_->set_exec_label(l.label);
-  if (!r && fatal()) return r;
-  return ok();
+  if (l.type == LabelType::kNone || l.label.empty()) return ExecPlan{};
+  auto plan = backend_->plan_exec_label(l.label, fatal());
+  if (!plan && !fatal()) return ExecPlan{};
+  return plan;
 }
 
 Result<void> LabelingDriver::set_socket_label(const DomainDef& def) {

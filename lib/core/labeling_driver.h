@@ -30,22 +30,22 @@ class LabelingDriver final : public SecurityDriver {
   const HostDefaults& defaults() const { return defaults_; }
 
   Result<void> verify(const DomainDef& def) const override;
-  Result<void> gen_label(DomainDef& def) override;
+  Result<void> gen_label(DomainDef& def, const TransactionOptions& options) override;
   Result<void> reserve_label(const DomainDef& def) override;
   Result<void> release_label(const DomainDef& def) override;
-  Result<std::vector<AppliedLabel>> set_all_labels(const DomainDef& def) override;
-  RestoreReport restore_all_labels(const DomainDef& def) override;
-  Result<std::vector<AppliedLabel>> set_device_labels(const DomainDef& def,
-                                                      const DeviceDef& dev) override;
+  Result<LabelReport> set_all_labels(const DomainDef& def,
+                                     const TransactionOptions& options) override;
+  RestoreReport restore_all_labels(const DomainDef& def,
+                                   const TransactionOptions& options) override;
+  Result<LabelReport> set_device_labels(const DomainDef& def, const DeviceDef& dev) override;
   RestoreReport restore_device_labels(const DomainDef& def, const DeviceDef& dev) override;
-  Result<AppliedLabel> set_saved_state_label(const DomainDef& def,
-                                             const std::string& path) override;
+  Result<LabelReport> set_saved_state_label(const DomainDef& def,
+                                            const std::string& path) override;
   RestoreReport restore_saved_state_label(const DomainDef& def, const std::string& path) override;
-  Result<void> set_process_label(const DomainDef& def) override;
+  Result<ExecPlan> plan_process_label(const DomainDef& def) override;
   Result<void> set_socket_label(const DomainDef& def) override;
   Result<void> clear_socket_label(const DomainDef& def) override;
   Result<SecurityLabel> get_process_label(const DomainDef& def, pid_t pid) override;
-  std::vector<std::string> take_warnings() override;
 
  private:
   LabelingDriver(std::unique_ptr<LabelBackend> backend, const StateDir* state, Config config,
@@ -53,9 +53,11 @@ class LabelingDriver final : public SecurityDriver {
 
   // The label recorded in the domain's seclabel for this model.
   SecurityLabel label_of(const DomainDef& def) const;
-  // Labels `resources` for `domain`; all or nothing.
+  // Labels `resources` for `domain`; all or nothing. Conditions that do not
+  // fail the call go to `warnings`.
   Result<std::vector<AppliedLabel>> apply(const std::string& domain,
-                                          const std::vector<ResourceLabel>& resources);
+                                          const std::vector<ResourceLabel>& resources,
+                                          std::vector<std::string>& warnings);
   // Drops `domain` from the records of the given resolved paths (all of the
   // domain's records when `only` is null) and restores files nobody else uses.
   RestoreReport restore(const std::string& domain, const std::vector<std::string>* only);
@@ -63,23 +65,24 @@ class LabelingDriver final : public SecurityDriver {
   std::vector<std::string> resolve_paths(const std::vector<ResourceLabel>& resources);
   // Filesystem shares: the whole tree, with a record of its own.
   std::string tree_record_path(const std::string& resolved) const;
-  Result<void> label_tree(const OpenedPath& root, const std::string& label);
+  Result<void> label_tree(const OpenedPath& root, const std::string& label,
+                          std::vector<std::string>& warnings);
   Result<void> restore_tree_of(const OpenedPath& root);
-  // Live migration (migration.cc), each a no-op outside its MigrationScope.
-  // Incoming: takes the resources on shared storage out of `resources` and
-  // reports them as left alone.
-  Result<std::vector<AppliedLabel>> leave_shared_alone(const std::string& domain,
-                                                       std::vector<ResourceLabel>& resources);
+  // Live migration (migration.cc), each a no-op unless `options` names its
+  // side. Incoming: takes the resources on shared storage out of `resources`
+  // and reports them as left alone.
+  Result<LabelReport> leave_shared_alone(const std::string& domain,
+                                         std::vector<ResourceLabel>& resources,
+                                         const TransactionOptions& options);
   // Migrated out: drops, without restoring, the records of shared-storage
   // files only `domain` uses here; reports them as kept.
-  RestoreReport forget_shared(const std::string& domain);
+  RestoreReport forget_shared(const std::string& domain, const TransactionOptions& options);
   // A save file: an existing regular file named by `path` itself, not
   // through a symlink (saved_state.cc).
   Result<OpenedPath> open_saved_state_file(const std::string& path) const;
   // Where the record of a save file that no longer exists would be: its
   // directory resolved, plus its name; nullopt when the directory is gone.
   std::optional<std::string> saved_state_record_path(const std::string& path) const;
-  void warn(std::string w) { warnings_.push_back(std::move(w)); }
   bool fatal() const { return backend_->mode() == EnforcingMode::kEnforcing; }
 
   std::unique_ptr<LabelBackend> backend_;
@@ -87,7 +90,6 @@ class LabelingDriver final : public SecurityDriver {
   Config config_;
   HostDefaults defaults_;
   PathPolicy path_policy_;
-  std::vector<std::string> warnings_;
 };
 
 }  // namespace svirt::internal

@@ -21,6 +21,7 @@
 #include "core/fault.h"
 #include "core/migration.h"
 #include "core/safe_path.h"
+#include "core/spawn.h"
 #include "svirt_build_config.h"
 #include "plan/planner.h"
 #include "state/state_dir.h"
@@ -106,13 +107,14 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
 
   // Restores and releases one recorded domain; drops its record only when
   // every file came back.
-  Result<ReleaseReport> release_locked(const DomainRecord& rec) {
+  Result<ReleaseReport> release_locked(const DomainRecord& rec,
+                                       const TransactionOptions& txn = {}) {
     ReleaseReport out;
     out.name = rec.name;
     auto live = live_of(rec);
     if (!live) return std::move(live).error();
-    out.restore = driver->restore_all_labels(*live);
-    out.warnings = driver->take_warnings();
+    out.restore = driver->restore_all_labels(*live, txn);
+    out.warnings = out.restore.warnings;
     if (!out.restore.ok()) return released(*live, std::move(out));
     internal::fault_point("release:labels-restored");
     auto r = driver->release_label(*live);
@@ -167,11 +169,15 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
       // A minimal definition is enough: restore works from the file records.
       DomainDef stub;
       stub.name = name;
-      RestoreReport r = driver->restore_all_labels(stub);
+      RestoreReport r = driver->restore_all_labels(stub, {});
       for (auto& e : r.errors) report.errors.push_back(std::move(e));
+      for (auto& w : r.warnings) report.warnings.push_back(std::move(w));
       report.released.push_back(name);
     }
   }
+
+  Result<PreparedDomain> prepare(const DomainDef& def, const TransactionOptions& txn);
+  Result<ReleaseReport> release(const std::string& name, const TransactionOptions& txn);
 
   Result<RecoveryReport> recover_locked(bool release_unstarted) {
     RecoveryReport report;
@@ -218,7 +224,6 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
       report.released.push_back(rec.name);
     }
     reconcile(report, kept);
-    for (auto& w : driver->take_warnings()) report.warnings.push_back(std::move(w));
     return report;
   }
 };
@@ -268,30 +273,34 @@ LabelBackend* SecurityManager::backend() { return impl_->backend; }
 const std::string& SecurityManager::state_dir() const { return impl_->state->path(); }
 
 Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
+  return impl_->prepare(def, TransactionOptions{});
+}
+
+Result<PreparedDomain> SecurityManager::Impl::prepare(const DomainDef& def,
+                                                      const TransactionOptions& txn) {
   SVIRT_TRY(validate_domain_name(def.name));
-  auto held = impl_->lock();
+  auto held = lock();
   if (!held) return std::move(held).error();
-  auto existing = impl_->state->read_domain(def.name);
+  auto existing = state->read_domain(def.name);
   if (!existing) return std::move(existing).error();
   if (existing->has_value())
     return make_error(ErrorCode::kConflict, "domain '" + def.name + "': already prepared");
 
-  SecurityDriver& drv = *impl_->driver;
-  if (auto v = drv.verify(def); !v) return impl_->start_failed(def, std::move(v).error());
+  SecurityDriver& drv = *driver;
+  if (auto v = drv.verify(def); !v) return start_failed(def, std::move(v).error());
   PreparedDomain out;
   out.live = def;
-  if (auto g = drv.gen_label(out.live); !g)
-    return impl_->start_failed(out.live, std::move(g).error());
+  if (auto g = drv.gen_label(out.live, txn); !g)
+    return start_failed(out.live, std::move(g).error());
 
   // No record of the domain is written before its labels: should svirt die
   // in between, the registry entry and the file records that name it are
   // orphans, and recovery restores and frees exactly those.
   internal::fault_point("prepare:domain-recorded");
-  auto applied = drv.set_all_labels(out.live);
+  auto applied = drv.set_all_labels(out.live, txn);
   if (!applied) {
     (void)drv.release_label(out.live);
-    (void)drv.take_warnings();
-    return impl_->start_failed(out.live, std::move(applied).error());
+    return start_failed(out.live, std::move(applied).error());
   }
   internal::fault_point("prepare:labels-applied");
   DomainRecord rec;
@@ -299,53 +308,61 @@ Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def) {
   rec.boot_id = internal::current_boot_id();
   rec.live_xml = out.live.format(FormatMode::kLive);
   rec.state = "prepared";
-  if (auto w = impl_->state->write_domain(rec); !w) {
-    (void)drv.restore_all_labels(out.live);
+  if (auto w = state->write_domain(rec); !w) {
+    (void)drv.restore_all_labels(out.live, txn);
     (void)drv.release_label(out.live);
-    (void)impl_->state->remove_domain(def.name);
-    return impl_->start_failed(out.live, std::move(w).error());
+    (void)state->remove_domain(def.name);
+    return start_failed(out.live, std::move(w).error());
   }
-  out.resources = std::move(*applied);
-  out.label = impl_->label_of(out.live);
+  out.resources = std::move(applied->items);
+  out.warnings = std::move(applied->warnings);
+  out.label = label_of(out.live);
   g_debug("domain '%s' prepared: label %s, image label %s, %zu resources", def.name.c_str(),
           out.label.label.c_str(), out.label.imagelabel.c_str(), out.resources.size());
-  out.warnings = drv.take_warnings();
-  impl_->audit.start(out.live, out.label, /*success=*/true, &out.warnings);
+  audit.start(out.live, out.label, /*success=*/true, &out.warnings);
   return out;
 }
 
 Result<ReleaseReport> SecurityManager::release(const std::string& name) {
-  auto held = impl_->lock();
+  return impl_->release(name, TransactionOptions{});
+}
+
+Result<ReleaseReport> SecurityManager::Impl::release(const std::string& name,
+                                                     const TransactionOptions& txn) {
+  auto held = lock();
   if (!held) return std::move(held).error();
-  auto rec = impl_->need_record(name);
+  auto rec = need_record(name);
   if (!rec) return std::move(rec).error();
   if (internal::record_alive(*rec))
     return make_error(ErrorCode::kConflict, "domain '" + name + "': still running (pid " +
                                                 std::to_string(rec->pid) + ")");
-  return impl_->release_locked(*rec);
+  return release_locked(*rec, txn);
 }
 
-// The migration calls are the plain transactions run under a MigrationScope,
-// which the labeling driver's verbs consult (core/migration.h).
+// The migration calls are the plain transactions with the migration's side,
+// shared storage and carried pairs handed to every verb.
 Result<PreparedDomain> SecurityManager::prepare(const DomainDef& def,
                                                 const PrepareOptions& options) {
   if (!options.incoming) return prepare(def);
-  internal::MigrationContext ctx(internal::MigrationContext::Side::kIncoming, options.shared);
-  DomainDef arrived = internal::without_carried_labels(def, &ctx.avoid_pairs);
-  internal::MigrationScope scope(ctx);
-  return prepare(arrived);
+  TransactionOptions t;
+  t.migration = TransactionOptions::Migration::kIncoming;
+  t.shared = options.shared;
+  DomainDef arrived = internal::without_carried_labels(def, &t.avoid_pairs);
+  return impl_->prepare(arrived, t);
 }
 
 Result<ReleaseReport> SecurityManager::release(const std::string& name,
                                                const ReleaseOptions& options) {
   if (!options.migrated) return release(name);
-  internal::MigrationContext ctx(internal::MigrationContext::Side::kMigratedOut, options.shared);
-  internal::MigrationScope scope(ctx);
-  return release(name);
+  TransactionOptions t;
+  t.migration = TransactionOptions::Migration::kMigratedOut;
+  t.shared = options.shared;
+  return impl_->release(name, t);
 }
 
-Result<void> SecurityManager::set_process_label(const DomainDef& live) {
-  return impl_->driver->set_process_label(live);
+Result<ExecPlan> SecurityManager::exec_plan(const std::string& name) {
+  return impl_->with_live<ExecPlan>(
+      name, [&](const DomainDef& live) { return impl_->driver->plan_process_label(live); });
 }
 
 Result<void> SecurityManager::mark_running(const std::string& name, pid_t pid) {
@@ -367,28 +384,6 @@ Result<void> SecurityManager::mark_running(const std::string& name, pid_t pid) {
 
 namespace {
 
-// What the child reports through the close-on-exec pipe when it cannot exec.
-struct ChildFailure {
-  int stage;  // 1: process label, 2: exec
-  int err;
-};
-
-[[noreturn]] void child_fail(int fd, int stage, int err) {
-  ChildFailure f{stage, err};
-  ssize_t n = write(fd, &f, sizeof f);
-  (void)n;
-  _exit(stage == 1 ? 125 : (err == ENOENT ? 127 : 126));
-}
-
-}  // namespace
-
-namespace {
-
-struct PassedFd {
-  internal::UniqueFd fd;
-  std::string spec;  // "N:rw:/path"
-};
-
 std::string escape_fd_path(const std::string& p) {
   std::string out;
   for (char c : p) {
@@ -399,9 +394,11 @@ std::string escape_fd_path(const std::string& p) {
 }
 
 // Opens the domain's disk layers for fd passing: through the vetted O_PATH
-// descriptor, so the path is resolved exactly once.
-Result<std::vector<PassedFd>> open_disks_for_passing(const DomainDef& live) {
-  std::vector<PassedFd> out;
+// descriptor, so the path is resolved exactly once. Appends the
+// "N:rw:/path" description of each to `spec`.
+Result<std::vector<internal::InheritedFd>> open_disks_for_passing(const DomainDef& live,
+                                                                  std::string& spec) {
+  std::vector<internal::InheritedFd> out;
   internal::PathPolicy policy;
   for (const Disk& d : live.disks) {
     bool top = true;
@@ -418,8 +415,9 @@ Result<std::vector<PassedFd>> open_disks_for_passing(const DomainDef& live) {
         return make_error(ErrorCode::kOperationFailed,
                           "disk '" + d.target + "': cannot open '" + src->path + "'", errno);
       int n = 3 + static_cast<int>(out.size());
-      out.push_back(PassedFd{internal::UniqueFd(fd), std::to_string(n) + (rw ? ":rw:" : ":ro:") +
-                                                         escape_fd_path(src->path)});
+      if (!out.empty()) spec += ",";
+      spec += std::to_string(n) + (rw ? ":rw:" : ":ro:") + escape_fd_path(src->path);
+      out.push_back(internal::InheritedFd{internal::UniqueFd(fd), n});
     }
   }
   return out;
@@ -436,11 +434,14 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
 
 // The child waits until the parent has recorded its pid before it enters the
 // VM's label and execs: a VM process is never running without a record that
-// says so, whenever svirt is killed.
+// says so, whenever svirt is killed. The locks are not held while the child
+// starts, so other threads' lifecycle calls go on meanwhile.
 Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector<std::string>& argv,
                                       const LaunchOptions& options) {
-  std::vector<std::string> extra_env = options.extra_env;
   if (argv.empty()) return make_error(ErrorCode::kInvalidInput, "launch: empty command");
+  internal::SpawnRequest req;
+  req.argv = argv;
+  req.extra_env = options.extra_env;
   DomainDef live;
   {
     auto held = impl_->lock();
@@ -450,98 +451,30 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
     auto def = impl_->live_of(*rec);
     if (!def) return std::move(def).error();
     live = std::move(*def);
+    auto plan = impl_->driver->plan_process_label(live);
+    if (!plan) return std::move(plan).error().wrap("domain '" + name + "'");
+    req.plan = std::move(*plan);
   }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  std::vector<PassedFd> passed;
   if (options.pass_fds) {
-    auto fds = open_disks_for_passing(live);
-    if (!fds) return std::move(fds).error();
-    passed = std::move(*fds);
     std::string spec = "SVIRT_FDS=";
-    for (size_t i = 0; i < passed.size(); ++i) spec += (i ? "," : "") + passed[i].spec;
-    extra_env.push_back(spec);
+    auto fds = open_disks_for_passing(live, spec);
+    if (!fds) return std::move(fds).error();
+    req.fds = std::move(*fds);
+    req.extra_env.push_back(std::move(spec));
   }
-
-  int report[2], go[2];
-  if (pipe2(report, O_CLOEXEC) != 0)
-    return make_error(ErrorCode::kOperationFailed, "launch: pipe", errno);
-  if (pipe2(go, O_CLOEXEC) != 0) {
-    int e = errno;
-    close(report[0]);
-    close(report[1]);
-    return make_error(ErrorCode::kOperationFailed, "launch: pipe", e);
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    int e = errno;
-    for (int fd : {report[0], report[1], go[0], go[1]}) close(fd);
-    return make_error(ErrorCode::kOperationFailed, "launch: fork", e);
-  }
-  if (pid == 0) {
-    close(report[0]);
-    close(go[1]);
-    char byte = 0;
-    ssize_t got;
-    do {
-      got = read(go[0], &byte, 1);
-    } while (got < 0 && errno == EINTR);
-    if (got != 1) _exit(125);  // the parent could not record us: never run unrecorded
-    // The VM starts with a clean signal state, whatever its launcher blocked.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (const std::string& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
-    // Move passed descriptors to 3, 4, ... First out of the way (above every
-    // target slot), then into place, so none overwrites another.
-    int high = 3 + static_cast<int>(passed.size()) + 64;
-    int rep = report[1];
-    if (!passed.empty()) {
-      rep = fcntl(report[1], F_DUPFD_CLOEXEC, high);  // keep the report pipe out of the way too
-      if (rep < 0) child_fail(report[1], 1, errno);
-    }
-    std::vector<int> moved;
-    for (const PassedFd& p : passed) {
-      int fd = fcntl(p.fd.get(), F_DUPFD_CLOEXEC, high);
-      if (fd < 0) child_fail(rep, 1, errno);
-      moved.push_back(fd);
-    }
-    for (size_t i = 0; i < moved.size(); ++i)
-      if (dup2(moved[i], 3 + static_cast<int>(i)) < 0) child_fail(rep, 1, errno);
-    if (!impl_->driver->set_process_label(live)) child_fail(rep, 1, errno);
-    execvp(args[0], args.data());
-    child_fail(rep, 2, errno);
-  }
-  close(report[1]);
-  close(go[0]);
+  auto child = internal::Spawned::start(std::move(req));
+  if (!child) return std::move(child).error();
+  pid_t pid = child->pid();
   g_debug("domain '%s': process %d forked", name.c_str(), static_cast<int>(pid));
   auto marked = mark_running(name, pid);
-  if (!marked) {
-    close(go[1]);  // the child sees EOF and exits without running anything
-    close(report[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return std::move(marked).error();
-  }
-  ssize_t n = write(go[1], "g", 1);
-  (void)n;
-  close(go[1]);
-  ChildFailure f{0, 0};
-  do {
-    n = read(report[0], &f, sizeof f);
-  } while (n < 0 && errno == EINTR);
-  close(report[0]);
-  if (n == static_cast<ssize_t>(sizeof f)) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (f.stage == 1)
-      return make_error(ErrorCode::kOperationFailed,
-                        "domain '" + name + "': cannot set the process label", f.err);
+  if (!marked) return std::move(marked).error();  // the child exits without running anything
+  internal::SpawnFailure f = child->go();
+  if (f.stage == internal::SpawnFailure::kLabel)
+    return make_error(ErrorCode::kOperationFailed,
+                      "domain '" + name + "': cannot set the process label", f.err);
+  if (f.stage == internal::SpawnFailure::kExec)
     return make_error(f.err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kOperationFailed,
                       "cannot execute '" + argv[0] + "'", f.err);
-  }
   return pid;
 }
 
@@ -602,11 +535,10 @@ Result<RecoveryReport> SecurityManager::recover() {
   return impl_->recover_locked(/*release_unstarted=*/true);
 }
 
-Result<std::vector<AppliedLabel>> SecurityManager::attach(const std::string& name,
-                                                          const DeviceDef& dev) {
-  return impl_->with_live<std::vector<AppliedLabel>>(name, [&](const DomainDef& live) {
+Result<LabelReport> SecurityManager::attach(const std::string& name, const DeviceDef& dev) {
+  return impl_->with_live<LabelReport>(name, [&](const DomainDef& live) {
     auto r = impl_->driver->set_device_labels(live, dev);
-    impl_->audit.hotplug(live, dev, /*attach=*/true, r.ok(), nullptr);
+    impl_->audit.hotplug(live, dev, /*attach=*/true, r.ok(), r ? &r->warnings : nullptr);
     return r;
   });
 }
@@ -614,19 +546,19 @@ Result<std::vector<AppliedLabel>> SecurityManager::attach(const std::string& nam
 Result<RestoreReport> SecurityManager::detach(const std::string& name, const DeviceDef& dev) {
   return impl_->with_live<RestoreReport>(name, [&](const DomainDef& live) {
     RestoreReport r = impl_->driver->restore_device_labels(live, dev);
-    impl_->audit.hotplug(live, dev, /*attach=*/false, r.ok(), nullptr);
+    impl_->audit.hotplug(live, dev, /*attach=*/false, r.ok(), &r.warnings);
     return r;
   });
 }
 
-Result<AppliedLabel> SecurityManager::set_saved_state_label(const std::string& name,
-                                                            const std::string& path) {
-  return impl_->with_live<AppliedLabel>(
+Result<LabelReport> SecurityManager::save_label(const std::string& name,
+                                                const std::string& path) {
+  return impl_->with_live<LabelReport>(
       name, [&](const DomainDef& live) { return impl_->driver->set_saved_state_label(live, path); });
 }
 
-Result<RestoreReport> SecurityManager::restore_saved_state_label(const std::string& name,
-                                                                 const std::string& path) {
+Result<RestoreReport> SecurityManager::restore_save_label(const std::string& name,
+                                                          const std::string& path) {
   return impl_->with_live<RestoreReport>(name, [&](const DomainDef& live) {
     return impl_->driver->restore_saved_state_label(live, path);
   });

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// The migration scope, and the labeling driver's part of the migration rules
-// (svirt/migration.h): leaving shared storage alone on the way in, forgetting
-// it on the way out.
+// The labeling driver's part of the migration rules (svirt/migration.h):
+// leaving shared storage alone on the way in, forgetting it on the way out.
 #include "core/migration.h"
 
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "core/labeling_driver.h"
+#include "core/shared_fs.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
 #include "state/label_bytes.h"
@@ -19,21 +19,11 @@
 namespace svirt::internal {
 namespace {
 
-thread_local const MigrationContext* t_current = nullptr;
-
 std::string describe_resource(const ResourceLabel& r) {
   return std::string(resource_kind_name(r.kind)) + " '" + r.device + "' source '" + r.path + "'";
 }
 
 }  // namespace
-
-MigrationScope::MigrationScope(const MigrationContext& ctx) : previous_(t_current) {
-  t_current = &ctx;
-}
-
-MigrationScope::~MigrationScope() { t_current = previous_; }
-
-const MigrationContext* MigrationScope::current() { return t_current; }
 
 DomainDef without_carried_labels(const DomainDef& def, std::vector<std::string>* carried) {
   DomainDef out = def;
@@ -53,11 +43,12 @@ DomainDef without_carried_labels(const DomainDef& def, std::vector<std::string>*
   return out;
 }
 
-Result<std::vector<AppliedLabel>> LabelingDriver::leave_shared_alone(
-    const std::string& domain, std::vector<ResourceLabel>& resources) {
-  std::vector<AppliedLabel> left;
-  const MigrationContext* mc = MigrationScope::current();
-  if (mc == nullptr || mc->side != MigrationContext::Side::kIncoming) return left;
+Result<LabelReport> LabelingDriver::leave_shared_alone(const std::string& domain,
+                                                       std::vector<ResourceLabel>& resources,
+                                                       const TransactionOptions& options) {
+  LabelReport left;
+  if (options.migration != TransactionOptions::Migration::kIncoming) return left;
+  SharedStorageTest shared(options.shared);
   std::optional<FileTable> files;
   std::vector<ResourceLabel> local;
   for (ResourceLabel& r : resources) {
@@ -67,7 +58,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::leave_shared_alone(
     }
     // What cannot be opened stays with the rest, which reports it as usual.
     auto opened = open_resource(r.path, path_policy_);
-    if (!opened || !mc->shared(opened->fd.get(), opened->resolved)) {
+    if (!opened || !shared(opened->fd.get(), opened->resolved)) {
       local.push_back(std::move(r));
       continue;
     }
@@ -96,20 +87,22 @@ Result<std::vector<AppliedLabel>> LabelingDriver::leave_shared_alone(
       a.original = label_text(*cur);
       a.resource.label = a.original;
       if (a.original != *r.label)
-        warn(describe_resource(r) + ": left with label " + a.original.value_or("(none)") +
+        left.warnings.push_back(describe_resource(r) + ": left with label " +
+                                a.original.value_or("(none)") +
              ": on shared storage the migration source still uses (this host would give it " +
              *r.label + ")");
     }
-    left.push_back(std::move(a));
+    left.items.push_back(std::move(a));
   }
   resources = std::move(local);
   return left;
 }
 
-RestoreReport LabelingDriver::forget_shared(const std::string& domain) {
+RestoreReport LabelingDriver::forget_shared(const std::string& domain,
+                                            const TransactionOptions& options) {
   RestoreReport out;
-  const MigrationContext* mc = MigrationScope::current();
-  if (mc == nullptr || mc->side != MigrationContext::Side::kMigratedOut) return out;
+  if (options.migration != TransactionOptions::Migration::kMigratedOut) return out;
+  SharedStorageTest shared(options.shared);
   auto files = state_->load_files();
   if (!files) {
     out.errors.push_back(std::move(files).error());
@@ -124,7 +117,7 @@ RestoreReport LabelingDriver::forget_shared(const std::string& domain) {
       continue;
     }
     auto opened = open_resource(rec.path, path_policy_);
-    if (!opened || !mc->shared(opened->fd.get(), opened->resolved)) {
+    if (!opened || !shared(opened->fd.get(), opened->resolved)) {
       ++it;
       continue;
     }
@@ -147,7 +140,7 @@ RestoreReport LabelingDriver::forget_shared(const std::string& domain) {
   for (const std::string& path : forgotten) {
     std::string tree = tree_record_path(path);
     if (::unlink(tree.c_str()) != 0 && errno != ENOENT)
-      warn("cannot remove tree record '" + tree + "': " + std::string(strerror(errno)));
+      out.warnings.push_back("cannot remove tree record '" + tree + "': " + std::string(strerror(errno)));
   }
   return out;
 }

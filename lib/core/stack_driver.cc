@@ -9,6 +9,7 @@ namespace {
 void merge(RestoreReport& into, RestoreReport&& from) {
   for (auto& i : from.items) into.items.push_back(std::move(i));
   for (auto& e : from.errors) into.errors.push_back(std::move(e));
+  for (auto& w : from.warnings) into.warnings.push_back(std::move(w));
 }
 
 class StackDriver final : public SecurityDriver {
@@ -26,9 +27,9 @@ class StackDriver final : public SecurityDriver {
     return ok();
   }
 
-  Result<void> gen_label(DomainDef& def) override {
+  Result<void> gen_label(DomainDef& def, const TransactionOptions& options) override {
     for (size_t i = 0; i < drivers_.size(); ++i) {
-      auto r = drivers_[i]->gen_label(def);
+      auto r = drivers_[i]->gen_label(def, options);
       if (!r) {
         for (size_t k = i; k-- > 0;) (void)drivers_[k]->release_label(def);
         return r;
@@ -58,18 +59,18 @@ class StackDriver final : public SecurityDriver {
     return ok();
   }
 
-  Result<std::vector<AppliedLabel>> set_all_labels(const DomainDef& def) override {
-    return forward<std::vector<AppliedLabel>>(
-        [&](SecurityDriver& d) { return d.set_all_labels(def); },
-        [&](SecurityDriver& d) { (void)d.restore_all_labels(def); });
+  Result<LabelReport> set_all_labels(const DomainDef& def,
+                                     const TransactionOptions& options) override {
+    return forward([&](SecurityDriver& d) { return d.set_all_labels(def, options); },
+                   [&](SecurityDriver& d) { (void)d.restore_all_labels(def, options); });
   }
-  RestoreReport restore_all_labels(const DomainDef& def) override {
-    return backward([&](SecurityDriver& d) { return d.restore_all_labels(def); });
+  RestoreReport restore_all_labels(const DomainDef& def,
+                                   const TransactionOptions& options) override {
+    return backward([&](SecurityDriver& d) { return d.restore_all_labels(def, options); });
   }
 
-  Result<std::vector<AppliedLabel>> set_device_labels(const DomainDef& def,
-                                                      const DeviceDef& dev) override {
-    return forward<std::vector<AppliedLabel>>(
+  Result<LabelReport> set_device_labels(const DomainDef& def, const DeviceDef& dev) override {
+    return forward(
         [&](SecurityDriver& d) { return d.set_device_labels(def, dev); },
         [&](SecurityDriver& d) { (void)d.restore_device_labels(def, dev); });
   }
@@ -77,26 +78,35 @@ class StackDriver final : public SecurityDriver {
     return backward([&](SecurityDriver& d) { return d.restore_device_labels(def, dev); });
   }
 
-  Result<AppliedLabel> set_saved_state_label(const DomainDef& def,
-                                             const std::string& path) override {
-    std::optional<AppliedLabel> primary;
+  // One item, the first model's; the warnings of every model.
+  Result<LabelReport> set_saved_state_label(const DomainDef& def,
+                                            const std::string& path) override {
+    std::optional<LabelReport> all;
     for (size_t i = 0; i < drivers_.size(); ++i) {
       auto r = drivers_[i]->set_saved_state_label(def, path);
       if (!r) {
         for (size_t k = i; k-- > 0;) (void)drivers_[k]->restore_saved_state_label(def, path);
         return std::move(r).error();
       }
-      if (!primary) primary = std::move(*r);
+      if (!all) all = std::move(*r);
+      else all->warnings.insert(all->warnings.end(), r->warnings.begin(), r->warnings.end());
     }
-    return std::move(*primary);
+    return std::move(*all);
   }
   RestoreReport restore_saved_state_label(const DomainDef& def, const std::string& path) override {
     return backward([&](SecurityDriver& d) { return d.restore_saved_state_label(def, path); });
   }
 
-  Result<void> set_process_label(const DomainDef& def) override {
-    for (auto& d : drivers_) SVIRT_TRY(d->set_process_label(def));
-    return ok();
+  // The models' plans in stack order: the child enters each in turn.
+  Result<ExecPlan> plan_process_label(const DomainDef& def) override {
+    ExecPlan all;
+    for (auto& d : drivers_) {
+      auto p = d->plan_process_label(def);
+      if (!p) return std::move(p).error();
+      for (auto& w : p->writes) all.writes.push_back(std::move(w));
+      for (auto& e : p->env) all.env.push_back(std::move(e));
+    }
+    return all;
   }
   Result<void> set_socket_label(const DomainDef& def) override {
     for (size_t i = 0; i < drivers_.size(); ++i) {
@@ -120,24 +130,19 @@ class StackDriver final : public SecurityDriver {
   Result<SecurityLabel> get_process_label(const DomainDef& def, pid_t pid) override {
     return drivers_.front()->get_process_label(def, pid);
   }
-  std::vector<std::string> take_warnings() override {
-    std::vector<std::string> all;
-    for (auto& d : drivers_)
-      for (auto& w : d->take_warnings()) all.push_back(std::move(w));
-    return all;
-  }
 
  private:
-  template <typename T, typename Set, typename Undo>
-  Result<T> forward(Set set, Undo undo) {
-    T all;
+  template <typename Set, typename Undo>
+  Result<LabelReport> forward(Set set, Undo undo) {
+    LabelReport all;
     for (size_t i = 0; i < drivers_.size(); ++i) {
       auto r = set(*drivers_[i]);
       if (!r) {
         for (size_t k = i; k-- > 0;) undo(*drivers_[k]);
         return std::move(r).error();
       }
-      for (auto& x : *r) all.push_back(std::move(x));
+      for (auto& x : r->items) all.items.push_back(std::move(x));
+      for (auto& w : r->warnings) all.warnings.push_back(std::move(w));
     }
     return all;
   }

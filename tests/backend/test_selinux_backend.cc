@@ -188,7 +188,8 @@ void test_model_and_mode(void** /*state*/) {
     assert_int_equal(static_cast<int>(bad.error().code),
                      static_cast<int>(ErrorCode::kInvalidInput));
     // Entering a label needs SELinux.
-    svirt::Result<void> exec = b->set_exec_label("system_u:system_r:svirt_t:s0:c1,c2");
+    svirt::Result<svirt::ExecPlan> exec =
+        b->plan_exec_label("system_u:system_r:svirt_t:s0:c1,c2", true);
     assert_false(exec.ok());
     assert_int_equal(static_cast<int>(exec.error().code),
                      static_cast<int>(ErrorCode::kUnsupported));
@@ -248,6 +249,45 @@ void test_default_label_without_file_contexts(void** /*state*/) {
   assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(ErrorCode::kUnsupported));
 }
 
+// A host status the test drives: what setenforce and a policy load change
+// on the kernel's status page.
+struct FakeStatus final : svirt::internal::HostStatus {
+  svirt::EnforcingMode now = svirt::EnforcingMode::kEnforcing;
+  uint64_t generation = 1;
+  svirt::EnforcingMode mode() override { return now; }
+  uint64_t policy_generation() override { return generation; }
+};
+
+// A long-running process sees setenforce at once, and a policy load's new
+// file contexts, without reopening its backend.
+void test_status_stays_fresh(void** /*state*/) {
+  auto status = std::make_shared<FakeStatus>();
+  SelinuxBackendOptions o;
+  o.status = status;
+  o.file_contexts_file =
+      put("file_contexts", "/srv/vm(/.*)?\tsystem_u:object_r:virt_image_t:s0\n");
+  auto b = make_selinux_backend(o);
+  assert_int_equal(static_cast<int>(b->mode()), static_cast<int>(svirt::EnforcingMode::kEnforcing));
+  status->now = svirt::EnforcingMode::kPermissive;  // setenforce 0
+  assert_int_equal(static_cast<int>(b->mode()), static_cast<int>(svirt::EnforcingMode::kPermissive));
+  status->now = svirt::EnforcingMode::kEnforcing;  // setenforce 1
+  assert_int_equal(static_cast<int>(b->mode()), static_cast<int>(svirt::EnforcingMode::kEnforcing));
+
+  auto r = b->default_label("/srv/vm/a.img", S_IFREG);
+  assert_true(r.ok() && r->has_value());
+  assert_string_equal((*r)->c_str(), "system_u:object_r:virt_image_t:s0");
+  // New file contexts on disk: the handle of the loaded policy still answers...
+  put("file_contexts", "/srv/vm(/.*)?\tsystem_u:object_r:virt_content_t:s0\n");
+  r = b->default_label("/srv/vm/a.img", S_IFREG);
+  assert_true(r.ok() && r->has_value());
+  assert_string_equal((*r)->c_str(), "system_u:object_r:virt_image_t:s0");
+  // ...until that policy is loaded.
+  status->generation = 2;
+  r = b->default_label("/srv/vm/a.img", S_IFREG);
+  assert_true(r.ok() && r->has_value());
+  assert_string_equal((*r)->c_str(), "system_u:object_r:virt_content_t:s0");
+}
+
 }  // namespace
 
 int main() {
@@ -262,6 +302,7 @@ int main() {
       cmocka_unit_test(test_model_and_mode),
       cmocka_unit_test_setup_teardown(test_default_label_from_file_contexts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_default_label_without_file_contexts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_status_stays_fresh, setup, teardown),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
 
 #include <cmocka.h>
 
@@ -29,7 +31,7 @@ static void test_prepare_release_disk(void **state) {
   char *xml = NULL, *label = NULL, *imagelabel = NULL, *seen = NULL;
   int enforcing = -1;
 
-  assert_int_equal(svirt_prepare(mgr, dom, &xml, &label, &imagelabel, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, dom, &xml, &label, &imagelabel, NULL, &err), 0);
   assert_null(err);
   /* A dynamic label: svirt_t / svirt_image_t with the same two categories. */
   assert_non_null(strstr(label, ":svirt_t:s0:c"));
@@ -56,7 +58,7 @@ static void test_prepare_release_disk(void **state) {
   svirt_error_free(err);
   err = NULL;
 
-  assert_int_equal(svirt_release(mgr, "vm1", &err), 0);
+  assert_int_equal(svirt_release(mgr, "vm1", NULL, &err), 0);
   assert_null(err);
   assert_string_equal(label_of(f->disk), ORIGINAL);
 
@@ -78,7 +80,7 @@ static void test_launch_labels_child_and_dominfo(void **state) {
   pid_t pid = 0;
   int status, enforcing = -1;
 
-  assert_int_equal(svirt_prepare(mgr, dom, NULL, &label, NULL, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, &label, NULL, NULL, &err), 0);
   assert_int_equal(svirt_launch(mgr, "vm2", argv, &pid, &err), 0);
   assert_null(err);
   assert_true(pid > 0);
@@ -87,7 +89,7 @@ static void test_launch_labels_child_and_dominfo(void **state) {
   assert_string_equal(seen, label);
   assert_int_equal(enforcing, 1);
   /* Running: the name is taken. */
-  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, &err), -1);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, NULL, &err), -1);
   assert_int_equal(svirt_error_code(err), SVIRT_ERR_CONFLICT);
   svirt_error_free(err);
   err = NULL;
@@ -96,9 +98,9 @@ static void test_launch_labels_child_and_dominfo(void **state) {
   assert_int_equal(waitpid(pid, &status, 0), pid);
   f->child = 0;
   /* The process is gone: recovery restores the disk and forgets the domain. */
-  assert_int_equal(svirt_recover(mgr, &err), 0);
+  assert_int_equal(svirt_recover(mgr, NULL, &err), 0);
   assert_string_equal(label_of(f->disk), ORIGINAL);
-  assert_int_equal(svirt_release(mgr, "vm2", &err), -1);
+  assert_int_equal(svirt_release(mgr, "vm2", NULL, &err), -1);
   assert_int_equal(svirt_error_code(err), SVIRT_ERR_NOT_FOUND);
   svirt_error_free(err);
 
@@ -138,16 +140,16 @@ static void test_errors_carry_code_and_message(void **state) {
   /* A disk that does not exist: not found, nothing recorded. */
   mgr = open_test(f);
   dom = domain_with_disk("vm3", missing);
-  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, &err), -1);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, NULL, &err), -1);
   assert_int_equal(svirt_error_code(err), SVIRT_ERR_NOT_FOUND);
   assert_non_null(strstr(svirt_error_message(err), "absent.xml"));
   svirt_error_free(err);
   err = NULL;
-  assert_int_equal(svirt_release(mgr, "vm3", &err), -1);
+  assert_int_equal(svirt_release(mgr, "vm3", NULL, &err), -1);
   assert_int_equal(svirt_error_code(err), SVIRT_ERR_NOT_FOUND);
   svirt_error_free(err);
   /* Errors may be ignored by passing NULL. */
-  assert_int_equal(svirt_release(mgr, "vm3", NULL), -1);
+  assert_int_equal(svirt_release(mgr, "vm3", NULL, NULL), -1);
 
   svirt_domain_free(dom);
   svirt_manager_free(mgr);
@@ -170,18 +172,22 @@ static void test_null_arguments(void **state) {
   svirt_error_free(err);
   err = NULL;
   assert_int_equal(svirt_domain_parse_file(NULL, &dom, NULL), -1);
-  assert_int_equal(svirt_prepare(NULL, NULL, &s, NULL, NULL, &err), -1);
+  assert_int_equal(svirt_prepare(NULL, NULL, &s, NULL, NULL, NULL, &err), -1);
   assert_int_equal(svirt_error_code(err), SVIRT_ERR_INVALID_INPUT);
   svirt_error_free(err);
   err = NULL;
-  assert_int_equal(svirt_prepare(mgr, NULL, &s, NULL, NULL, NULL), -1);
-  assert_int_equal(svirt_release(mgr, NULL, NULL), -1);
-  assert_int_equal(svirt_release(NULL, "x", NULL), -1);
+  assert_int_equal(svirt_prepare(mgr, NULL, &s, NULL, NULL, NULL, NULL), -1);
+  assert_int_equal(svirt_release(mgr, NULL, NULL, NULL), -1);
+  assert_int_equal(svirt_release(NULL, "x", NULL, NULL), -1);
   assert_int_equal(svirt_launch(mgr, "x", NULL, NULL, NULL), -1);
   assert_int_equal(svirt_launch(mgr, "x", no_args, NULL, NULL), -1);
-  assert_int_equal(svirt_set_process_label(mgr, NULL, NULL), -1);
+  assert_int_equal(svirt_exec_plan_new(mgr, NULL, NULL, NULL), -1);
+  assert_int_equal(svirt_exec_plan_enter(NULL), -1);
+  assert_null(svirt_exec_plan_env(NULL)[0]);
+  svirt_exec_plan_free(NULL);
+  svirt_strv_free(NULL);
   assert_int_equal(svirt_dominfo(NULL, "x", &s, NULL, NULL), -1);
-  assert_int_equal(svirt_recover(NULL, NULL), -1);
+  assert_int_equal(svirt_recover(NULL, NULL, NULL), -1);
   assert_int_equal(svirt_model(NULL, &s, NULL), -1);
   assert_null(s);
   assert_null(dom);
@@ -192,6 +198,82 @@ static void test_null_arguments(void **state) {
   svirt_domain_free(NULL);
   svirt_manager_free(NULL);
   svirt_free(NULL);
+  svirt_manager_free(mgr);
+}
+
+/* Each call hands back its own warnings: a serial log that does not exist
+ * yet is a warning of the prepare that met it, and of no later call. */
+static void test_warnings_are_per_call(void **state) {
+  struct fixture *f = *state;
+  svirt_manager *mgr = open_test(f);
+  char xml[16384], log[4300];
+  char **warnings = NULL;
+  svirt_error *err = NULL;
+  snprintf(log, sizeof log, "%s/later.log", f->dir);
+  snprintf(xml, sizeof xml,
+           "<domain type='kvm'><name>vmw</name><devices>"
+           "<disk type='file' device='disk'><source file='%s'/><target dev='vda'/></disk>"
+           "<serial type='file'><source path='%s'/><target port='0'/></serial>"
+           "</devices></domain>",
+           f->disk, log);
+  svirt_domain *dom = parse_domain(xml);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, &warnings, &err), 0);
+  assert_non_null(warnings);
+  assert_non_null(warnings[0]);
+  assert_non_null(strstr(warnings[0], "later.log"));
+  assert_null(warnings[1]);
+  svirt_strv_free(warnings);
+  warnings = NULL;
+  assert_int_equal(svirt_release(mgr, "vmw", &warnings, &err), 0);
+  assert_non_null(warnings);
+  assert_null(warnings[0]);
+  svirt_strv_free(warnings);
+  svirt_domain_free(dom);
+  svirt_manager_free(mgr);
+}
+
+/* A stack that forks itself: the plan is made before fork, entered in the
+ * child, and the program runs under the domain's label. */
+static void test_exec_plan_for_own_fork(void **state) {
+  struct fixture *f = *state;
+  svirt_manager *mgr = open_test(f);
+  svirt_domain *dom = domain_with_disk("vmx", f->disk);
+  svirt_exec_plan *plan = NULL;
+  svirt_error *err = NULL;
+  char *label = NULL, *seen = NULL;
+  int status;
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, &label, NULL, NULL, &err), 0);
+  assert_int_equal(svirt_exec_plan_new(mgr, "vmx", &plan, &err), 0);
+  const char *const *env = svirt_exec_plan_env(plan);
+  assert_non_null(env[0]);
+  int sync[2];
+  assert_int_equal(pipe2(sync, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char *argv[] = {"sleep", "30", NULL};
+    close(sync[0]);
+    if (svirt_exec_plan_enter(plan) != 0) _exit(2);
+    execve("/bin/sleep", argv, (char *const *)env);
+    _exit(127);
+  }
+  f->child = pid;
+  close(sync[1]);
+  char c;
+  while (read(sync[0], &c, 1) < 0 && errno == EINTR) {
+  } /* EOF: the child has exec'd (the pipe is close-on-exec) */
+  close(sync[0]);
+  svirt_exec_plan_free(plan);
+  assert_int_equal(svirt_mark_running(mgr, "vmx", pid, &err), 0);
+  assert_int_equal(svirt_dominfo(mgr, "vmx", &seen, NULL, &err), 0);
+  assert_string_equal(seen, label);
+  kill(pid, SIGKILL);
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  f->child = 0;
+  assert_int_equal(svirt_release(mgr, "vmx", NULL, &err), 0);
+  svirt_free(seen);
+  svirt_free(label);
+  svirt_domain_free(dom);
   svirt_manager_free(mgr);
 }
 
@@ -219,6 +301,8 @@ int main(void) {
       CAPI_TEST(test_errors_carry_code_and_message),
       CAPI_TEST(test_null_arguments),
       CAPI_TEST(test_model),
+      CAPI_TEST(test_warnings_are_per_call),
+      CAPI_TEST(test_exec_plan_for_own_fork),
   };
   skip_without_xattrs();
   return cmocka_run_group_tests(tests, NULL, NULL);

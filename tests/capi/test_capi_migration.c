@@ -77,7 +77,7 @@ static void test_incoming_draws_a_fresh_pair(void **state) {
   char *xml = NULL, *label = NULL, *image = NULL, *here_label = NULL, *got = NULL;
   char other[4300], pair[64];
 
-  assert_int_equal(svirt_prepare_incoming(mgr, dom, NULL, &xml, &label, &image, &err), 0);
+  assert_int_equal(svirt_prepare_incoming(mgr, dom, NULL, &xml, &label, &image, NULL, &err), 0);
   assert_null(err);
   assert_non_null(strstr(label, ":svirt_t:s0:c"));
   assert_string_not_equal(pair_of(label), "c1,c2");
@@ -94,24 +94,24 @@ static void test_incoming_draws_a_fresh_pair(void **state) {
     assert_string_equal(seen, label);
     svirt_free(seen);
   }
-  assert_int_equal(svirt_release(mgr, "vm", &err), 0);
+  assert_int_equal(svirt_release(mgr, "vm", NULL, &err), 0);
   assert_string_equal(label_of(f->disk), ORIGINAL);
 
   /* The carried pair is held by a domain here: yet another pair is drawn. */
   snprintf(other, sizeof other, "%s/other.img", f->dir);
   make_file(other, ORIGINAL);
   here = domain_with_disk("here", other);
-  assert_int_equal(svirt_prepare(mgr, here, NULL, &here_label, NULL, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, here, NULL, &here_label, NULL, NULL, &err), 0);
   snprintf(pair, sizeof pair, "%s", pair_of(here_label));
   taken = domain_xml("vm", carried(pair), f->disk, NULL);
-  assert_int_equal(svirt_prepare_incoming(mgr, taken, NULL, NULL, &got, NULL, &err), 0);
+  assert_int_equal(svirt_prepare_incoming(mgr, taken, NULL, NULL, &got, NULL, NULL, &err), 0);
   assert_null(err);
   assert_string_not_equal(pair_of(got), pair);
   /* The local domain keeps its own. */
   assert_non_null(strstr(label_of(other), ":svirt_image_t:s0:c"));
   assert_string_equal(pair_of(label_of(other)), pair);
-  assert_int_equal(svirt_release(mgr, "vm", &err), 0);
-  assert_int_equal(svirt_release(mgr, "here", &err), 0);
+  assert_int_equal(svirt_release(mgr, "vm", NULL, &err), 0);
+  assert_int_equal(svirt_release(mgr, "here", NULL, &err), 0);
   assert_string_equal(label_of(other), ORIGINAL);
 
   svirt_free(xml);
@@ -138,14 +138,14 @@ static void test_incoming_leaves_shared_storage(void **state) {
   shared[0] = p.shared_dir;
   shared[1] = NULL;
   dom = domain_xml("vm", carried("c1,c2"), f->disk, p.shared_img);
-  assert_int_equal(svirt_prepare_incoming(mgr, dom, shared, NULL, NULL, &image, &err), 0);
+  assert_int_equal(svirt_prepare_incoming(mgr, dom, shared, NULL, NULL, &image, NULL, &err), 0);
   assert_null(err);
   assert_string_not_equal(pair_of(image), "c1,c2");
   assert_string_equal(label_of(f->disk), image);        /* local: relabelled */
   assert_string_equal(label_of(p.shared_img), CARRIED_IMAGE); /* shared: the source's */
 
   /* The shared file was never recorded here: the release leaves it alone. */
-  assert_int_equal(svirt_release(mgr, "vm", &err), 0);
+  assert_int_equal(svirt_release(mgr, "vm", NULL, &err), 0);
   assert_null(err);
   assert_string_equal(label_of(f->disk), ORIGINAL);
   assert_string_equal(label_of(p.shared_img), CARRIED_IMAGE);
@@ -171,24 +171,24 @@ static void test_release_migrated(void **state) {
   shared[0] = link;
   shared[1] = NULL;
   dom = domain_xml("vm", "", f->disk, p.shared_img);
-  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, &image, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, &image, NULL, &err), 0);
   assert_string_equal(label_of(f->disk), image);
   assert_string_equal(label_of(p.shared_img), image);
 
-  assert_int_equal(svirt_release_migrated(mgr, "vm", shared, &err), 0);
+  assert_int_equal(svirt_release_migrated(mgr, "vm", shared, NULL, &err), 0);
   assert_null(err);
   assert_string_equal(label_of(f->disk), ORIGINAL);      /* local: restored */
   assert_string_equal(label_of(p.shared_img), image);    /* shared: left to the destination */
   /* The domain is gone. */
-  expect_error(svirt_release(mgr, "vm", &err), &err, SVIRT_ERR_NOT_FOUND, "vm");
+  expect_error(svirt_release(mgr, "vm", NULL, &err), &err, SVIRT_ERR_NOT_FOUND, "vm");
 
   /* The shared file's record went too: another domain here may take it, and
    * gives back the label it found there. */
   again = domain_with_disk("again", p.shared_img);
-  assert_int_equal(svirt_prepare(mgr, again, NULL, NULL, &again_image, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, again, NULL, NULL, &again_image, NULL, &err), 0);
   assert_null(err);
   assert_string_equal(label_of(p.shared_img), again_image);
-  assert_int_equal(svirt_release(mgr, "again", &err), 0);
+  assert_int_equal(svirt_release(mgr, "again", NULL, &err), 0);
   assert_string_equal(label_of(p.shared_img), image);
 
   svirt_free(image);
@@ -205,14 +205,14 @@ static void test_release_migrated_without_shared_storage(void **state) {
   svirt_error *err = NULL;
   const char *none[] = {NULL};
 
-  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, NULL, &err), 0);
   assert_string_not_equal(label_of(f->disk), ORIGINAL);
-  assert_int_equal(svirt_release_migrated(mgr, "vm", none, &err), 0);
+  assert_int_equal(svirt_release_migrated(mgr, "vm", none, NULL, &err), 0);
   assert_null(err);
   assert_string_equal(label_of(f->disk), ORIGINAL);
 
-  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, &err), 0);
-  assert_int_equal(svirt_release_migrated(mgr, "vm", NULL, &err), 0);
+  assert_int_equal(svirt_prepare(mgr, dom, NULL, NULL, NULL, NULL, &err), 0);
+  assert_int_equal(svirt_release_migrated(mgr, "vm", NULL, NULL, &err), 0);
   assert_string_equal(label_of(f->disk), ORIGINAL);
 
   svirt_domain_free(dom);
@@ -238,24 +238,24 @@ static void test_errors(void **state) {
   dom = domain_xml("vm", carried("c1,c2"), f->disk, p.shared_img);
 
   /* Relative shared paths: refused, naming the path; nothing labelled. */
-  expect_error(svirt_prepare_incoming(mgr, dom, relative, NULL, &label, NULL, &err), &err,
+  expect_error(svirt_prepare_incoming(mgr, dom, relative, NULL, &label, NULL, NULL, &err), &err,
                SVIRT_ERR_INVALID_INPUT, "'nfs' is not absolute");
   assert_null(label);
   assert_string_equal(label_of(f->disk), ORIGINAL);
-  expect_error(svirt_release(mgr, "vm", &err), &err, SVIRT_ERR_NOT_FOUND, "vm");
+  expect_error(svirt_release(mgr, "vm", NULL, &err), &err, SVIRT_ERR_NOT_FOUND, "vm");
 
-  assert_int_equal(svirt_prepare_incoming(mgr, dom, shared, NULL, &label, NULL, &err), 0);
-  expect_error(svirt_release_migrated(mgr, "vm", relative, &err), &err, SVIRT_ERR_INVALID_INPUT,
+  assert_int_equal(svirt_prepare_incoming(mgr, dom, shared, NULL, &label, NULL, NULL, &err), 0);
+  expect_error(svirt_release_migrated(mgr, "vm", relative, NULL, &err), &err, SVIRT_ERR_INVALID_INPUT,
                "'nfs' is not absolute");
   assert_string_not_equal(label_of(f->disk), ORIGINAL); /* still prepared */
 
   /* Unknown domains. */
-  expect_error(svirt_release_migrated(mgr, "nobody", shared, &err), &err, SVIRT_ERR_NOT_FOUND,
+  expect_error(svirt_release_migrated(mgr, "nobody", shared, NULL, &err), &err, SVIRT_ERR_NOT_FOUND,
                "nobody");
   /* The name is taken, as for svirt_prepare(). */
-  expect_error(svirt_prepare_incoming(mgr, dom, shared, NULL, NULL, NULL, &err), &err,
+  expect_error(svirt_prepare_incoming(mgr, dom, shared, NULL, NULL, NULL, NULL, &err), &err,
                SVIRT_ERR_CONFLICT, "vm");
-  assert_int_equal(svirt_release_migrated(mgr, "vm", shared, &err), 0);
+  assert_int_equal(svirt_release_migrated(mgr, "vm", shared, NULL, &err), 0);
   assert_string_equal(label_of(f->disk), ORIGINAL);
 
   /* A static pair a domain here holds: a conflict naming both, nothing changed. */
@@ -263,27 +263,27 @@ static void test_errors(void **state) {
   make_file(second, ORIGINAL);
   stat_vm = domain_xml("vm", static_label, f->disk, NULL);
   stat_other = domain_xml("other", static_label, second, NULL);
-  assert_int_equal(svirt_prepare_incoming(mgr, stat_vm, NULL, NULL, NULL, NULL, &err), 0);
+  assert_int_equal(svirt_prepare_incoming(mgr, stat_vm, NULL, NULL, NULL, NULL, NULL, &err), 0);
   assert_string_equal(label_of(f->disk), "system_u:object_r:svirt_image_t:s0:c5,c6");
-  expect_error(svirt_prepare_incoming(mgr, stat_other, NULL, NULL, NULL, NULL, &err), &err,
+  expect_error(svirt_prepare_incoming(mgr, stat_other, NULL, NULL, NULL, NULL, NULL, &err), &err,
                SVIRT_ERR_CONFLICT, "'other'");
   assert_string_equal(label_of(second), ORIGINAL);
-  assert_int_equal(svirt_release(mgr, "vm", &err), 0);
-  expect_error(svirt_release(mgr, "other", &err), &err, SVIRT_ERR_NOT_FOUND, "other");
+  assert_int_equal(svirt_release(mgr, "vm", NULL, &err), 0);
+  expect_error(svirt_release(mgr, "other", NULL, &err), &err, SVIRT_ERR_NOT_FOUND, "other");
 
   /* NULL arguments: refused, out-parameters untouched. */
   svirt_free(label);
   label = NULL;
-  expect_error(svirt_prepare_incoming(NULL, dom, shared, NULL, &label, NULL, &err), &err,
+  expect_error(svirt_prepare_incoming(NULL, dom, shared, NULL, &label, NULL, NULL, &err), &err,
                SVIRT_ERR_INVALID_INPUT, "mgr is NULL");
-  expect_error(svirt_prepare_incoming(mgr, NULL, shared, NULL, &label, NULL, &err), &err,
+  expect_error(svirt_prepare_incoming(mgr, NULL, shared, NULL, &label, NULL, NULL, &err), &err,
                SVIRT_ERR_INVALID_INPUT, "dom is NULL");
   assert_null(label);
-  expect_error(svirt_release_migrated(NULL, "vm", shared, &err), &err, SVIRT_ERR_INVALID_INPUT,
+  expect_error(svirt_release_migrated(NULL, "vm", shared, NULL, &err), &err, SVIRT_ERR_INVALID_INPUT,
                "mgr is NULL");
-  expect_error(svirt_release_migrated(mgr, NULL, shared, &err), &err, SVIRT_ERR_INVALID_INPUT,
+  expect_error(svirt_release_migrated(mgr, NULL, shared, NULL, &err), &err, SVIRT_ERR_INVALID_INPUT,
                "name is NULL");
-  assert_int_equal(svirt_release_migrated(mgr, NULL, NULL, NULL), -1);
+  assert_int_equal(svirt_release_migrated(mgr, NULL, NULL, NULL, NULL), -1);
   assert_string_equal(label_of(f->disk), ORIGINAL);
 
   svirt_domain_free(dom);

@@ -115,6 +115,43 @@ class ManagerTest(Fixture):
         self.mgr.release("vm1")
         self.assertEqual(label_of(self.disk), ORIGINAL)
 
+    def test_warnings_belong_to_their_call(self):
+        log = os.path.join(self.dir, "later.log")
+        xml = domain("vmw", self.disk).replace(
+            "</devices>", "<serial type='file'><source path='%s'/><target port='0'/>"
+            "</serial></devices>" % log)
+        vm = self.mgr.prepare(xml)
+        self.assertEqual(len(vm["warnings"]), 1)
+        self.assertIn("later.log", vm["warnings"][0])
+        self.assertEqual(self.mgr.release("vmw"), {"name": "vmw", "warnings": []})
+
+    def test_exec_plan_for_own_fork(self):
+        vm = self.mgr.prepare(domain("vmx", self.disk))
+        plan = self.mgr.exec_plan("vmx")
+        self.assertEqual(plan.env, ["SVIRT_LABEL=" + vm["label"]])
+        env = dict(os.environ)
+        env.update(kv.split("=", 1) for kv in plan.env)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                plan.enter()
+                os.execve("/bin/sleep", ["sleep", "30"], env)
+            finally:
+                os._exit(127)
+        os.close(w)
+        os.read(r, 1)  # EOF once the child exec'd (the pipe is close-on-exec)
+        os.close(r)
+        try:
+            self.mgr.mark_running("vmx", pid)
+            self.assertEqual(self.mgr.dominfo("vmx")["label"], vm["label"])
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        self.mgr.release("vmx")
+        self.assertEqual(label_of(self.disk), ORIGINAL)
+
     def test_prepare_from_file(self):
         path = os.path.join(self.dir, "vm2.xml")
         with open(path, "w") as f:

@@ -4,7 +4,7 @@
 # derived, config overrides, and the refused system paths.
 source "$(dirname "$0")/lib.sh"
 
-plan 53
+plan 55
 
 X=$WORK/xml
 mkdir -p "$X"
@@ -440,3 +440,22 @@ sys_refused "disk path that is a symlink to /etc: exit 2, nothing changed" "$IMG
 sys_refused "disk path /etc: exit 2, nothing changed" "/etc"
 sys_refused "disk path that is a symlink to /usr: exit 2, nothing changed" "$IMG/usr-link"
 sys_refused "disk path that is a symlink to /: exit 2, nothing changed" "$IMG/root-link"
+
+# --- warnings belong to their call -------------------------------------------
+# A serial log that does not exist yet is a warning of the prepare that met it:
+# in its --json report and on stderr, and in no later command's report.
+new_state
+mkimg warn.img
+cat >"$X/warn.xml" <<XML
+<domain type='kvm'><name>warn</name><devices>
+<disk type='file' device='disk'><source file='$IMG/warn.img'/><target dev='vda'/></disk>
+<serial type='file'><source path='$IMG/not-yet.log'/><target port='0'/></serial>
+</devices></domain>
+XML
+svt --json prepare "$X/warn.xml"
+expect_rc 0 && json_check 'len(d["warnings"]) == 1 and "not-yet.log" in d["warnings"][0]' &&
+  expect_match "$ERR" "warning: .*not-yet.log" "the warning on stderr"
+result $? "prepare --json: the call's own warning in \"warnings\" and on stderr"
+svt --json release warn
+expect_rc 0 && json_check 'd["warnings"] == []' && expect_eq "$ERR" "" "stderr"
+result $? "release --json: no warning of the earlier prepare"

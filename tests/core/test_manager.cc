@@ -540,11 +540,11 @@ void test_saved_state_and_mount_options(void** st) {
   auto m = open_test_manager(f.state);
   auto p = m->prepare(test_domain("vm", disk_xml(a)));
   assert_true(p.ok());
-  auto s = m->set_saved_state_label("vm", save);
+  auto s = m->save_label("vm", save);
   assert_true(s.ok());
   assert_string_equal(label_of(save)->c_str(), p->label.imagelabel.c_str());
-  assert_string_equal(s->original->c_str(), "system_u:object_r:virt_var_lib_t:s0");
-  auto r = m->restore_saved_state_label("vm", save);
+  assert_string_equal(s->items.at(0).original->c_str(), "system_u:object_r:virt_var_lib_t:s0");
+  auto r = m->restore_save_label("vm", save);
   assert_true(r.ok() && r->ok());
   assert_string_equal(label_of(save)->c_str(), "system_u:object_r:virt_var_lib_t:s0");
   assert_true(label_of(a).has_value());  // only the save file was restored
@@ -554,7 +554,7 @@ void test_saved_state_and_mount_options(void** st) {
   assert_string_equal(opt->c_str(), ("context=\"" + p->label.imagelabel + "\"").c_str());
 
   // A save file left labelled is restored on release too.
-  assert_true(m->set_saved_state_label("vm", save).ok());
+  assert_true(m->save_label("vm", save).ok());
   assert_true(m->release("vm").ok());
   assert_string_equal(label_of(save)->c_str(), "system_u:object_r:virt_var_lib_t:s0");
 }

@@ -49,7 +49,9 @@ class FlakyBackend final : public LabelBackend {
   Result<std::optional<std::string>> default_label(const std::string& p, mode_t m) override {
     return inner_->default_label(p, m);
   }
-  Result<void> set_exec_label(const std::string& l) override { return inner_->set_exec_label(l); }
+  Result<ExecPlan> plan_exec_label(const std::string& l, bool required) override {
+    return inner_->plan_exec_label(l, required);
+  }
   Result<void> set_socket_label(const std::string& l) override { return inner_->set_socket_label(l); }
   Result<void> clear_socket_label() override { return inner_->clear_socket_label(); }
   Result<std::string> process_label(pid_t pid) override { return inner_->process_label(pid); }
@@ -83,16 +85,16 @@ void run_case(EnforcingMode mode, bool expect_ok) {
       Config{});
   assert_true(drv.ok());
   DomainDef def = two_disks(good, bad);
-  assert_true((*drv)->gen_label(def).ok());
-  auto applied = (*drv)->set_all_labels(def);
-  auto warnings = (*drv)->take_warnings();
+  assert_true((*drv)->gen_label(def, {}).ok());
+  auto applied = (*drv)->set_all_labels(def, {});
   if (expect_ok) {
     assert_true(applied.ok());
+    const std::vector<std::string>& warnings = applied->warnings;
     assert_int_equal(warnings.size(), 1);
     assert_non_null(strstr(warnings[0].c_str(), bad.c_str()));
     assert_non_null(strstr(warnings[0].c_str(), "not enforcing"));
     assert_true(label_of(good).has_value());
-    assert_true((*drv)->restore_all_labels(def).ok());
+    assert_true((*drv)->restore_all_labels(def, {}).ok());
     assert_false(label_of(good).has_value());
   } else {
     assert_false(applied.ok());

@@ -68,14 +68,14 @@ void test_round_trip(void** st) {
   std::string save = f.dir + "/vm.save";
   write_file(save);
   set_label(save, kSaveOrig);
-  auto s = f.m->set_saved_state_label("vm", save);
+  auto s = f.m->save_label("vm", save);
   assert_true(s.ok());
   assert_string_equal(label_of(save)->c_str(), f.imagelabel.c_str());
-  assert_string_equal(s->original->c_str(), kSaveOrig);
-  assert_string_equal(s->resource.path.c_str(), save.c_str());
-  assert_int_equal(s->resource.kind, ResourceKind::kSavefile);
+  assert_string_equal(s->items.at(0).original->c_str(), kSaveOrig);
+  assert_string_equal(s->items.at(0).resource.path.c_str(), save.c_str());
+  assert_int_equal(s->items.at(0).resource.kind, ResourceKind::kSavefile);
   assert_int_equal(records(f), 1);
-  auto r = f.m->restore_saved_state_label("vm", save);
+  auto r = f.m->restore_save_label("vm", save);
   assert_true(r.ok() && r->ok());
   assert_int_equal(r->items.size(), 1);
   assert_int_equal(r->items[0].action, RestoreAction::kRestored);
@@ -91,10 +91,10 @@ void test_symlinked_directory_is_fine(void** st) {
   assert_int_equal(mkdir(real_dir.c_str(), 0755), 0);
   assert_int_equal(symlink(real_dir.c_str(), link_dir.c_str()), 0);
   write_file(real_dir + "/vm.save");
-  auto s = f.m->set_saved_state_label("vm", link_dir + "/vm.save");
+  auto s = f.m->save_label("vm", link_dir + "/vm.save");
   assert_true(s.ok());
   assert_string_equal(label_of(real_dir + "/vm.save")->c_str(), f.imagelabel.c_str());
-  auto r = f.m->restore_saved_state_label("vm", link_dir + "/vm.save");
+  auto r = f.m->restore_save_label("vm", link_dir + "/vm.save");
   assert_true(r.ok() && r->ok());
   assert_false(label_of(real_dir + "/vm.save").has_value());
 }
@@ -105,7 +105,7 @@ void test_symlink_refused(void** st) {
   write_file(victim);
   set_label(victim, kSaveOrig);
   assert_int_equal(symlink(victim.c_str(), link.c_str()), 0);
-  auto s = f.m->set_saved_state_label("vm", link);
+  auto s = f.m->save_label("vm", link);
   assert_false(s.ok());
   assert_int_equal(s.error().code, ErrorCode::kOperationFailed);
   assert_non_null(strstr(s.error().message.c_str(), link.c_str()));
@@ -113,7 +113,7 @@ void test_symlink_refused(void** st) {
   assert_null(strchr(s.error().message.c_str(), '\n'));
   assert_string_equal(label_of(victim)->c_str(), kSaveOrig);
   assert_int_equal(records(f), 0);
-  auto r = f.m->restore_saved_state_label("vm", link);
+  auto r = f.m->restore_save_label("vm", link);
   assert_true(r.ok());
   assert_false(r->ok());
   assert_string_equal(label_of(victim)->c_str(), kSaveOrig);
@@ -124,34 +124,34 @@ void test_system_paths_refused(void** st) {
   std::string link = f.dir + "/passwd.save";
   assert_int_equal(symlink("/etc/passwd", link.c_str()), 0);
   for (const std::string& p : {std::string("/etc/passwd"), link, std::string("/etc")}) {
-    auto s = f.m->set_saved_state_label("vm", p);
+    auto s = f.m->save_label("vm", p);
     assert_false(s.ok());
     assert_int_equal(s.error().code, ErrorCode::kOperationFailed);
     assert_non_null(strstr(s.error().message.c_str(), p.c_str()));
   }
   // svirt's own state directory is no save file either.
-  auto s = f.m->set_saved_state_label("vm", f.state + "/files.db");
+  auto s = f.m->save_label("vm", f.state + "/files.db");
   assert_false(s.ok());
   assert_int_equal(records(f), 0);
 }
 
 void test_missing_directory_relative_refused(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
-  auto missing = f.m->set_saved_state_label("vm", f.dir + "/nope.save");
+  auto missing = f.m->save_label("vm", f.dir + "/nope.save");
   assert_false(missing.ok());
   assert_int_equal(missing.error().code, ErrorCode::kNotFound);
-  auto dir = f.m->set_saved_state_label("vm", f.dir);
+  auto dir = f.m->save_label("vm", f.dir);
   assert_false(dir.ok());
   assert_non_null(strstr(dir.error().message.c_str(), "not a regular file"));
-  auto rel = f.m->set_saved_state_label("vm", "vm.save");
+  auto rel = f.m->save_label("vm", "vm.save");
   assert_false(rel.ok());
   assert_int_equal(rel.error().code, ErrorCode::kInvalidInput);
-  auto nobody = f.m->set_saved_state_label("nobody", f.dir + "/nope.save");
+  auto nobody = f.m->save_label("nobody", f.dir + "/nope.save");
   assert_false(nobody.ok());
   assert_int_equal(nobody.error().code, ErrorCode::kNotFound);
   assert_int_equal(records(f), 0);
   // Nothing to give back: no items, no error.
-  auto r = f.m->restore_saved_state_label("vm", f.dir + "/nope.save");
+  auto r = f.m->restore_save_label("vm", f.dir + "/nope.save");
   assert_true(r.ok() && r->ok());
   assert_true(r->items.empty());
 }
@@ -161,10 +161,10 @@ void test_restore_after_delete(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   std::string save = f.dir + "/gone.save";
   write_file(save);
-  assert_true(f.m->set_saved_state_label("vm", save).ok());
+  assert_true(f.m->save_label("vm", save).ok());
   assert_int_equal(records(f), 1);
   assert_int_equal(unlink(save.c_str()), 0);
-  auto r = f.m->restore_saved_state_label("vm", save);
+  auto r = f.m->restore_save_label("vm", save);
   assert_true(r.ok() && r->ok());
   assert_int_equal(r->items.size(), 1);
   assert_int_equal(r->items[0].action, RestoreAction::kSkipped);

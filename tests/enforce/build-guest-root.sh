@@ -74,11 +74,11 @@ install -m 0755 "$src/guest/init" "$root/init"
 if [ -n "$svirt" ]; then
   copy_program "$svirt" /usr/bin/svirt
   libdir=/usr/lib/x86_64-linux-gnu
-  cp "$(readlink -f "$libsvirt")" "$root$libdir/libsvirt.so.0"
+  cp "$(readlink -f "$libsvirt")" "$root$libdir/libsvirt.so.1"
   # Debug sections only, as a package build would: the code that runs is the build's own, and
   # every megabyte of initramfs costs time to unpack and copy under emulation.
   if command -v strip >/dev/null; then
-    strip --strip-debug "$root/usr/bin/svirt" "$root$libdir/libsvirt.so.0"
+    strip --strip-debug "$root/usr/bin/svirt" "$root$libdir/libsvirt.so.1"
   fi
   # libsvirt's own dependencies (ldd of svirt found it in the build tree, not these).
   ldd "$libsvirt" | awk '/=>/ && $3 ~ /^\// {print $3}' | while read -r lib; do

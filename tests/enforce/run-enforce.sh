@@ -52,7 +52,7 @@ done
 
 probe=$build/tests/enforce/svirt-probe
 svirt=$build/tools/svirt
-libsvirt=$build/libsvirt.so.0
+libsvirt=$build/libsvirt.so.1
 dom0=$build/examples/mini-dom0/mini-dom0
 [ -x "$probe" ] || fail "probe not built: $probe"
 if ((preflight)); then

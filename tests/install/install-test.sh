@@ -29,12 +29,12 @@ root=$dest$prefix
 lib=$dest$libdir
 
 # What a package ships.
-[ -f "$lib/libsvirt.so.0.1.0" ] || [ -n "$(ls "$lib"/libsvirt.so.0.* 2>/dev/null)" ] ||
+[ -f "$lib/libsvirt.so.1.0.0" ] || [ -n "$(ls "$lib"/libsvirt.so.1.* 2>/dev/null)" ] ||
   fail "no versioned library under $libdir"
-[ -L "$lib/libsvirt.so.0" ] || fail "no libsvirt.so.0 link under $libdir"
+[ -L "$lib/libsvirt.so.1" ] || fail "no libsvirt.so.1 link under $libdir"
 [ -L "$lib/libsvirt.so" ] || fail "no libsvirt.so development link under $libdir"
-soname=$(objdump -p "$lib/libsvirt.so.0" | awk '$1 == "SONAME" { print $2 }')
-[ "$soname" = libsvirt.so.0 ] || fail "soname is '$soname', expected libsvirt.so.0"
+soname=$(objdump -p "$lib/libsvirt.so.1" | awk '$1 == "SONAME" { print $2 }')
+[ "$soname" = libsvirt.so.1 ] || fail "soname is '$soname', expected libsvirt.so.1"
 for h in manager.h domain.h result.h export.h svirt.h; do
   [ -f "$root/include/svirt/$h" ] || fail "header include/svirt/$h not installed"
 done
@@ -61,16 +61,16 @@ for prog in consumer-cxx consumer-c; do
   out=$(LD_LIBRARY_PATH="$lib" "$tmp/$prog" "$tmp/state-$prog") || fail "$prog failed: $out"
   [ "$out" = "model=none doi=0" ] || fail "$prog printed '$out', expected 'model=none doi=0'"
   # It must have loaded the staged library, not one from the build tree.
-  LD_LIBRARY_PATH="$lib" ldd "$tmp/$prog" | grep -q "$lib/libsvirt.so.0" ||
-    fail "$prog does not resolve libsvirt.so.0 from the staged tree"
+  LD_LIBRARY_PATH="$lib" ldd "$tmp/$prog" | grep -q "$lib/libsvirt.so.1" ||
+    fail "$prog does not resolve libsvirt.so.1 from the staged tree"
 done
 # The example management stack builds from its Makefile against the staged
 # files alone, and runs: a real qemu guest when qemu is installed.
 top=$(cd "$src/../.." && pwd)
 make -s -C "$top/examples/mini-dom0" O="$tmp" CXX="$cxx" CXXFLAGS="-O1 -Wall -Werror" >"$tmp/make.log" 2>&1 ||
   { cat "$tmp/make.log" >&2; fail "examples/mini-dom0 does not build against the installed files"; }
-LD_LIBRARY_PATH="$lib" ldd "$tmp/mini-dom0" | grep -q "$lib/libsvirt.so.0" ||
-  fail "mini-dom0 does not resolve libsvirt.so.0 from the staged tree"
+LD_LIBRARY_PATH="$lib" ldd "$tmp/mini-dom0" | grep -q "$lib/libsvirt.so.1" ||
+  fail "mini-dom0 does not resolve libsvirt.so.1 from the staged tree"
 if command -v qemu-system-x86_64 >/dev/null; then
   mkdir -p "$tmp/dom0/xml" "$tmp/dom0/img"
   sed -e "s#/var/lib/libvirt/images/dom0-tools.img#$tmp/dom0/img/tools.img#" \
@@ -84,7 +84,7 @@ fi
 # The Python binding is installed and drives the staged library.
 pymod=$(find "$root" -name svirt.py -path '*-packages/*' | head -n 1)
 [ -n "$pymod" ] || fail "Python binding svirt.py not installed"
-out=$(PYTHONPATH=$(dirname "$pymod") SVIRT_LIBRARY="$lib/libsvirt.so.0" python3 -c '
+out=$(PYTHONPATH=$(dirname "$pymod") SVIRT_LIBRARY="$lib/libsvirt.so.1" python3 -c '
 import sys, svirt
 m = svirt.Manager(driver="none", state_dir=sys.argv[1]).model()
 print("model=%s doi=%s" % (m["model"], m["doi"]))' "$tmp/state-python") ||

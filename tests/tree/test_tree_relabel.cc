@@ -39,6 +39,7 @@ extern "C" {
 namespace {
 
 using svirt::ErrorCode;
+using svirt::ExecPlan;
 using svirt::LabelBackend;
 using svirt::Result;
 using svirt::internal::make_test_backend;
@@ -160,7 +161,9 @@ class HookedBackend : public LabelBackend {
   Result<std::optional<std::string>> default_label(const std::string& p, mode_t m) override {
     return inner_->default_label(p, m);
   }
-  Result<void> set_exec_label(const std::string& l) override { return inner_->set_exec_label(l); }
+  Result<ExecPlan> plan_exec_label(const std::string& l, bool required) override {
+    return inner_->plan_exec_label(l, required);
+  }
   Result<void> set_socket_label(const std::string& l) override {
     return inner_->set_socket_label(l);
   }

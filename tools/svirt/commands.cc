@@ -84,9 +84,17 @@ CommandResult cmd_validate(const Options& o, const std::vector<std::string>& arg
   return 0;
 }
 
+// A call's own warnings, as every --json report carries them.
+Json warnings_json(const std::vector<std::string>& warnings) {
+  Json arr = Json::array();
+  for (const std::string& w : warnings) arr.push(w);
+  return arr;
+}
+
 Json prepared_json(const PreparedDomain& p) {
   Json j = label_json(p.live.name, p.label);
   j.set("resources", resources_json(p.resources));
+  j.set("warnings", warnings_json(p.warnings));
   return j;
 }
 
@@ -156,7 +164,11 @@ CommandResult cmd_prepare(const Options& o, const std::vector<std::string>& args
 int report_release(const Options& o, const ReleaseReport& r) {
   print_warnings(r.warnings);
   for (const Error& e : r.restore.errors) print_error(e);
-  if (o.json) print_json(Json::object().set("name", r.name).set("resources", restore_json(r.restore)));
+  if (o.json)
+    print_json(Json::object()
+                   .set("name", r.name)
+                   .set("resources", restore_json(r.restore))
+                   .set("warnings", warnings_json(r.warnings)));
   else
     for (const RestoredLabel& i : r.restore.items)
       std::printf("%-9s %s%s%s\n", restore_action_name(i.action),
@@ -307,8 +319,11 @@ CommandResult cmd_recover(const Options& o, const std::vector<std::string>& args
     Json rel = Json::array(), res = Json::array();
     for (const auto& n : r->released) rel.push(n);
     for (const auto& n : r->reserved) res.push(n);
-    print_json(Json::object().set("released", rel).set("reserved", res).set(
-        "errors", static_cast<long long>(r->errors.size())));
+    print_json(Json::object()
+                   .set("released", rel)
+                   .set("reserved", res)
+                   .set("errors", static_cast<long long>(r->errors.size()))
+                   .set("warnings", warnings_json(r->warnings)));
   } else {
     for (const auto& n : r->released) std::printf("released %s\n", printable(n).c_str());
     for (const auto& n : r->reserved) std::printf("reserved %s\n", printable(n).c_str());
@@ -342,10 +357,14 @@ CommandResult cmd_attach(const Options& o, const std::vector<std::string>& args)
   if (!dev) return fail(dev.error());
   auto r = (*m)->attach(args[0], *dev);
   if (!r) return fail(r.error());
-  print_warnings((*m)->driver().take_warnings());
-  if (o.json) print_json(Json::object().set("name", args[0]).set("resources", resources_json(*r)));
+  print_warnings(r->warnings);
+  if (o.json)
+    print_json(Json::object()
+                   .set("name", args[0])
+                   .set("resources", resources_json(r->items))
+                   .set("warnings", warnings_json(r->warnings)));
   else
-    for (const AppliedLabel& a : *r)
+    for (const AppliedLabel& a : r->items)
       std::printf("%s %s\n", printable(a.resource.path).c_str(),
                   a.resource.label ? printable(*a.resource.label).c_str() : "(untouched)");
   return 0;
@@ -361,8 +380,8 @@ CommandResult cmd_detach(const Options& o, const std::vector<std::string>& args)
   if (!r) return fail(r.error());
   ReleaseReport rr;
   rr.name = args[0];
+  rr.warnings = r->warnings;
   rr.restore = std::move(*r);
-  rr.warnings = (*m)->driver().take_warnings();
   return report_release(o, rr);
 }
 
@@ -371,14 +390,18 @@ CommandResult cmd_save_label(const Options& o, const std::vector<std::string>& a
   std::string path = absolute(args[1]);
   auto m = open_manager(o);
   if (!m) return fail(m.error());
-  auto a = (*m)->set_saved_state_label(args[0], path);
+  auto a = (*m)->save_label(args[0], path);
   if (!a) return fail(a.error());
-  print_warnings((*m)->driver().take_warnings());
+  print_warnings(a->warnings);
   if (o.json)
-    print_json(Json::object().set("name", args[0]).set("resources", resources_json({*a})));
+    print_json(Json::object()
+                   .set("name", args[0])
+                   .set("resources", resources_json(a->items))
+                   .set("warnings", warnings_json(a->warnings)));
   else
-    std::printf("%s %s\n", printable(a->resource.path).c_str(),
-                a->resource.label ? printable(*a->resource.label).c_str() : "(untouched)");
+    for (const AppliedLabel& item : a->items)
+      std::printf("%s %s\n", printable(item.resource.path).c_str(),
+                  item.resource.label ? printable(*item.resource.label).c_str() : "(untouched)");
   return 0;
 }
 
@@ -387,7 +410,7 @@ CommandResult cmd_restore_save_label(const Options& o, const std::vector<std::st
   std::string path = absolute(args[1]);
   auto m = open_manager(o);
   if (!m) return fail(m.error());
-  auto r = (*m)->restore_saved_state_label(args[0], path);
+  auto r = (*m)->restore_save_label(args[0], path);
   if (!r) return fail(r.error());
   // A path refused outright is one error, not a report of nothing.
   if (r->items.empty() && !r->ok()) return fail(r->summary());
@@ -407,8 +430,8 @@ CommandResult cmd_restore_save_label(const Options& o, const std::vector<std::st
   }
   ReleaseReport rr;
   rr.name = args[0];
+  rr.warnings = r->warnings;
   rr.restore = std::move(*r);
-  rr.warnings = (*m)->driver().take_warnings();
   return report_release(o, rr);
 }
 
