@@ -2,6 +2,8 @@
 //
 // Symbol visibility. The library is built with -fvisibility=hidden; only what
 // carries SVIRT_EXPORT is part of the ABI of libsvirt.so.
+//
+// Thread-safety: a macro; nothing runs.
 #pragma once
 
 #if defined(SVIRT_BUILDING_LIBRARY)

@@ -52,6 +52,8 @@
  * also serializes them with other processes using the same directory. A
  * svirt_domain is an immutable value after parsing and may be shared between
  * threads. A svirt_error belongs to the thread that received it.
+ * svirt_exec_plan_enter() is async-signal-safe, for the child of fork() in a
+ * multi-threaded process; every other call is for ordinary threads only.
  */
 #ifndef SVIRT_SVIRT_H
 #define SVIRT_SVIRT_H
