@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "selinux/selinux_backend.h"
 
-#include <selinux/avc.h>
+#include <sys/stat.h>
+
 #include <selinux/label.h>
 #include <selinux/selinux.h>
 #include <sys/statfs.h>
@@ -50,44 +51,47 @@ EnforcingMode mode_of(int enforce) {
   }
 }
 
-// The kernel's SELinux status page (selinux_status_open(3)): a shared
-// read-only page the kernel updates on every setenforce and policy load, so
-// reading it costs no system call. SELinux cannot be enabled at run time, so
-// a host found without it stays without it.
+// The host's state, asked afresh each time. Not through the kernel's status
+// page (selinux_status_open(3)): Debian's reference policy lets neither
+// virtd_t map /sys/fs/selinux/status nor create the netlink socket
+// libselinux falls back to, and every VM start would log two denials.
+// Reading /sys/fs/selinux/enforce costs one small read per decision. What
+// a policy load changes for svirt is the file contexts it looks defaults up
+// in, so their file's identity and time stand for the policy's generation.
+// SELinux cannot be enabled at run time: a host found without it stays so.
 class KernelStatus final : public HostStatus {
  public:
-  KernelStatus() : enabled_(is_selinux_enabled() == 1) {
-    // One mapping per process, shared by every backend; libselinux falls
-    // back to a netlink socket where the page cannot be mapped.
-    static std::once_flag opened;
-    static bool have_page = false;
-    if (enabled_) std::call_once(opened, [] { have_page = selinux_status_open(1) >= 0; });
-    have_page_ = have_page;
-  }
+  explicit KernelStatus(std::string file_contexts)
+      : enabled_(is_selinux_enabled() == 1), file_contexts_(std::move(file_contexts)) {}
 
   EnforcingMode mode() override {
     if (!enabled_) return EnforcingMode::kDisabled;
-    int e = have_page_ ? selinux_status_getenforce() : -1;
-    if (e < 0) e = security_getenforce();
-    return mode_of(e);
+    return mode_of(security_getenforce());
   }
 
   uint64_t policy_generation() override {
-    if (!enabled_ || !have_page_) return 0;
-    int seq = selinux_status_policyload();
-    return seq < 0 ? 0 : static_cast<uint64_t>(seq);
+    const char* path =
+        file_contexts_.empty() ? selinux_file_context_path() : file_contexts_.c_str();
+    struct stat st {};
+    if (path == nullptr || ::stat(path, &st) != 0) return 0;
+    uint64_t g = static_cast<uint64_t>(st.st_dev) * 1000003u ^ static_cast<uint64_t>(st.st_ino);
+    g = g * 1000003u ^ static_cast<uint64_t>(st.st_mtim.tv_sec);
+    g = g * 1000003u ^ static_cast<uint64_t>(st.st_mtim.tv_nsec);
+    return g * 1000003u ^ static_cast<uint64_t>(st.st_size);
   }
 
  private:
   const bool enabled_;
-  bool have_page_ = false;
+  const std::string file_contexts_;
 };
 
 class SelinuxBackend final : public LabelBackend {
  public:
   explicit SelinuxBackend(SelinuxBackendOptions options)
       : options_(std::move(options)),
-        status_(options_.status ? options_.status : std::make_shared<KernelStatus>()) {}
+        status_(options_.status ? options_.status
+                                : std::make_shared<KernelStatus>(
+                                      options_.file_contexts_file.value_or(""))) {}
 
   ~SelinuxBackend() override {
     if (labels_ != nullptr) selabel_close(labels_);

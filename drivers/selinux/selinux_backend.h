@@ -8,8 +8,9 @@
 // security.selinux xattr (root may, on ext4, xfs and tmpfs), which keeps the
 // mechanism testable; entering a label (exec, sockets) needs SELinux.
 //
-// Host state is never cached: mode() reads the kernel's status page on every
-// call, and the file_contexts handle is reopened after a policy load.
+// Host state is never cached: mode() asks the kernel on every call, and the
+// file_contexts handle is reopened once the file it was read from changes
+// (a policy package installed or rebuilt).
 //
 // Thread-safety: as LabelBackend requires. The file_contexts handle is opened
 // on first use, and lookups on it (and its reopening) are serialized.
@@ -33,7 +34,7 @@ class HostStatus {
  public:
   virtual ~HostStatus() = default;
   virtual EnforcingMode mode() = 0;
-  // Changes whenever a policy is loaded (the status page's policyload count).
+  // Changes whenever the policy's file contexts change.
   virtual uint64_t policy_generation() = 0;
 };
 
@@ -43,7 +44,7 @@ struct SelinuxBackendOptions {
   std::optional<std::string> domain_context_file;  // virtual_domain_context
   std::optional<std::string> image_context_file;   // virtual_image_context
   std::optional<std::string> file_contexts_file;   // file_contexts, for default_label
-  // Unset: the kernel's SELinux status page (selinux_status_open).
+  // Unset: the kernel (enforce) and the file_contexts file's identity.
   std::shared_ptr<HostStatus> status;
 };
 
