@@ -124,8 +124,25 @@ SecurityLabel LabelingDriver::label_of(const DomainDef& def) const {
   return domain_label(def, std::string(model().model), mode());
 }
 
+// The models a domain's seclabels may name on a svirt host: this driver's,
+// DAC (libvirt's other default model, whose labels svirt parses) and none.
+// Any other (apparmor, smack, ...) has no driver here: refused, as libvirt
+// refuses it, rather than ignored while a SELinux label is added beside it.
+namespace {
+Result<void> check_seclabel_models(const DomainDef& def, const std::string& mine) {
+  for (const SecLabelDef& s : def.seclabels) {
+    if (s.model.empty() || s.model == mine || s.model == "dac" || s.model == "none") continue;
+    return make_error(ErrorCode::kInvalidInput,
+                      "domain '" + def.name + "': seclabel model '" + s.model +
+                          "' has no security driver here (known: " + mine + ", dac, none)");
+  }
+  return ok();
+}
+}  // namespace
+
 Result<void> LabelingDriver::verify(const DomainDef& def) const {
   std::string m(model().model);
+  SVIRT_TRY(check_seclabel_models(def, m));
   auto intent = plan_intent(def, m, defaults_, config_);
   if (!intent) return std::move(intent).error().wrap("domain '" + def.name + "'");
   const SecLabelDef* s = model_seclabel(def, m);

@@ -628,6 +628,33 @@ void test_recovery_reports_shared_live_label(void** st) {
   waitpid(b, &status, 0);
 }
 
+// A seclabel of a model svirt has no driver for is refused with a line that
+// names it, and nothing is labelled or recorded; DAC's and none's pass.
+void test_unknown_seclabel_model_refused(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string a = f.dir + "/a.img";
+  write_file(a);
+  set_label(a, "system_u:object_r:virt_image_t:s0");
+  auto m = open_test_manager(f.state);
+  for (const char* model : {"apparmor", "smack"}) {
+    auto p = m->prepare(test_domain(
+        "vm", disk_xml(a),
+        std::string("<seclabel type='dynamic' model='") + model + "' relabel='yes'/>"));
+    assert_false(p.ok());
+    assert_int_equal(p.error().code, ErrorCode::kInvalidInput);
+    assert_non_null(std::strstr(p.error().message.c_str(), model));
+    assert_null(std::strchr(p.error().message.c_str(), '\n'));
+    assert_string_equal(label_of(a)->c_str(), "system_u:object_r:virt_image_t:s0");
+    auto none = m->list();
+    assert_true(none.ok() && none->empty());
+  }
+  auto p = m->prepare(test_domain("vm", disk_xml(a),
+                                  "<seclabel type='dynamic' model='selinux' relabel='yes'/>"
+                                  "<seclabel type='dynamic' model='dac' relabel='yes'/>"));
+  assert_true(p.ok());
+  assert_true(m->release("vm").ok());
+}
+
 void test_socket_labels(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   auto m = open_test_manager(f.state);
@@ -778,6 +805,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_filesystem_share_tree, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recovery_reports_shared_live_label, setup, teardown),
       cmocka_unit_test_setup_teardown(test_socket_labels, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_seclabel_model_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_originals_restored_byte_exact, setup, teardown),
       cmocka_unit_test_setup_teardown(test_file_records_keep_every_byte, setup, teardown),
       cmocka_unit_test_setup_teardown(test_file_records_written_before_read_unchanged, setup,
