@@ -197,7 +197,7 @@ void test_launch_while_threads_allocate(void** st) {
   }
   {
     Watchdog dog(60);
-    for (int i = 0; i < 200; ++i) assert_int_equal(launch_and_wait(*m, "vm", {"true"}, {}), 0);
+    for (int i = 0; i < 100; ++i) assert_int_equal(launch_and_wait(*m, "vm", {"true"}, {}), 0);
   }
   stop = true;
   for (auto& t : busy) t.join();
@@ -210,7 +210,7 @@ void test_launch_while_threads_allocate(void** st) {
 void test_eight_threads_lifecycle(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   auto m = open_test_manager(f.s.state);
-  constexpr int kThreads = 8, kRounds = 6;
+  constexpr int kThreads = 8, kRounds = 4;
   std::vector<std::string> disks;
   for (int t = 0; t < kThreads; ++t) {
     disks.push_back(f.s.dir + "/t" + std::to_string(t) + ".img");
