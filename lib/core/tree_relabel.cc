@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -177,13 +178,6 @@ std::string escape(std::string_view s) {
   return out;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<std::string> unescape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -204,8 +198,8 @@ std::optional<std::string> unescape(std::string_view s) {
         out += '\n';
         break;
       case 'x': {
-        int hi = i + 1 < s.size() ? hex_digit(s[i + 1]) : -1;
-        int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
+        int hi = i + 1 < s.size() ? g_ascii_xdigit_value(s[i + 1]) : -1;
+        int lo = i + 2 < s.size() ? g_ascii_xdigit_value(s[i + 2]) : -1;
         if (hi < 0 || lo < 0) return std::nullopt;
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

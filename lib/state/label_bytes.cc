@@ -35,13 +35,6 @@ std::string escape_bytes(std::string_view bytes) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<std::string> unescape_bytes(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -51,9 +44,9 @@ std::optional<std::string> unescape_bytes(std::string_view s) {
     } else if (i + 1 < s.size() && s[i + 1] == '\\') {
       out += '\\';
       i += 1;
-    } else if (i + 3 < s.size() && s[i + 1] == 'x' && hex_value(s[i + 2]) >= 0 &&
-               hex_value(s[i + 3]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 2]) * 16 + hex_value(s[i + 3]));
+    } else if (i + 3 < s.size() && s[i + 1] == 'x' && g_ascii_xdigit_value(s[i + 2]) >= 0 &&
+               g_ascii_xdigit_value(s[i + 3]) >= 0) {
+      out += static_cast<char>(g_ascii_xdigit_value(s[i + 2]) * 16 + g_ascii_xdigit_value(s[i + 3]));
       i += 3;
     } else {
       return std::nullopt;
