@@ -49,12 +49,32 @@ enum class ResourceKind {
 };
 SVIRT_EXPORT const char* resource_kind_name(ResourceKind k) noexcept;
 
+// What the file behind a resource must be. The XML says which kind of
+// source it names (a disk of type='file' is an image, of type='block' a block
+// device); a file of another kind is refused before anything is labelled, so
+// that a disk "image" cannot be /dev/zero, a FIFO or a directory.
+enum class FileKind {
+  kAny,             // not checked
+  kRegular,         // regular file
+  kBlock,           // block device
+  kRegularOrBlock,  // backing layers, nvdimm: either
+  kDirectory,
+  kCharDevice,
+  kFifo,
+  kSocket,
+};
+SVIRT_EXPORT const char* file_kind_name(FileKind k) noexcept;  // "regular file", ...
+
 // The planner's decision for one host path.
 struct SVIRT_EXPORT ResourceLabel {
   ResourceKind kind = ResourceKind::kDisk;
   std::string path;                  // as written in the XML
   std::optional<std::string> label;  // nullopt: leave the file untouched
   std::string device;                // "vda", "serial0", "kernel", ... for messages
+  FileKind expect = FileKind::kAny;  // checked before labelling
+  // With no label: why svirt leaves the resource alone ("relabel='no'",
+  // "network disk: no host file"), for reports.
+  std::string reason;
 };
 
 // What set_*_label did to one resource.

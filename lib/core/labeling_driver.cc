@@ -18,23 +18,6 @@
 namespace svirt::internal {
 namespace {
 
-const SecLabelDef* model_seclabel(const DomainDef& def, const std::string& model) {
-  if (const SecLabelDef* s = def.seclabel(model)) return s;
-  return def.seclabel("");
-}
-
-SecLabelDef* model_seclabel(DomainDef& def, const std::string& model) {
-  if (SecLabelDef* s = def.seclabel(model)) return s;
-  return def.seclabel("");
-}
-
-// The exact pair a label holds, when it holds exactly two categories.
-std::optional<McsPair> pair_of(const std::string& label) {
-  std::vector<int> cats = label_categories(label).to_vector();
-  if (cats.size() != 2) return std::nullopt;
-  return McsPair{cats[0], cats[1]};
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -154,109 +137,6 @@ Result<void> LabelingDriver::verify(const DomainDef& def) const {
     }
   }
   return ok();
-}
-
-Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions& options) {
-  std::string m(model().model);
-  auto intent = plan_intent(def, m, defaults_, config_);
-  if (!intent) return std::move(intent).error().wrap("domain '" + def.name + "'");
-
-  SecLabelDef* s = model_seclabel(def, m);
-  if (s == nullptr) {
-    // Record the decision in the definition, as libvirt does, so the live XML
-    // says how the domain was confined.
-    SecLabelDef added;
-    added.model = m;
-    added.type = intent->type == LabelType::kNone ? SeclabelType::kNone : SeclabelType::kDynamic;
-    added.relabel = intent->type != LabelType::kNone;
-    def.seclabels.push_back(added);
-    s = &def.seclabels.back();
-  }
-  if (s->model.empty()) s->model = m;
-
-  if (intent->type == LabelType::kNone) {
-    s->type = SeclabelType::kNone;
-    s->relabel = false;
-    return ok();
-  }
-
-  auto reg = state_->load_registry();
-  if (!reg) return std::move(reg).error();
-
-  if (intent->type == LabelType::kStatic) {
-    auto label = make_static_label(*intent, m);
-    if (!label) return std::move(label).error();
-    if (auto p = pair_of(label->label)) {
-      auto it = reg->find(p->format());
-      if (it != reg->end() && it->second != def.name)
-        return make_error(ErrorCode::kConflict, "domain '" + def.name + "': static label '" +
-                                                    label->label + "' uses pair " + p->format() +
-                                                    ", in use by domain '" + it->second + "'");
-      (*reg)[p->format()] = def.name;
-      SVIRT_TRY(state_->save_registry(*reg));
-    }
-    s->type = SeclabelType::kStatic;
-    if (label->relabel)
-      s->imagelabel = label->imagelabel;
-    else
-      s->imagelabel.reset();
-    return ok();
-  }
-
-  auto alloc = McsAllocator::create(intent->pool);
-  if (!alloc) return std::move(alloc).error().wrap("domain '" + def.name + "'");
-  for (const auto& [pair_text, owner] : *reg) {
-    auto p = McsPair::parse(pair_text);
-    if (p) (void)alloc->reserve(*p);  // pairs outside our pool cannot be drawn anyway
-  }
-  // An incoming migration never takes the pair the source ran under.
-  for (const std::string& carried : options.avoid_pairs)
-    if (auto p = McsPair::parse(carried)) (void)alloc->reserve(*p);
-  std::optional<McsPair> pair = alloc->allocate();
-  if (!pair)
-    return make_error(ErrorCode::kExhausted, "domain '" + def.name +
-                                                 "': MCS category space exhausted: all " +
-                                                 std::to_string(alloc->capacity()) + " pairs of " +
-                                                 intent->pool.format() + " are in use");
-  SecurityLabel label = make_dynamic_label(*intent, m, pair->c1, pair->c2);
-  (*reg)[pair->format()] = def.name;
-  SVIRT_TRY(state_->save_registry(*reg));
-  fault_point("gen_label:pair-registered");
-  s->type = SeclabelType::kDynamic;
-  s->relabel = true;
-  s->label = label.label;
-  s->imagelabel = label.imagelabel;
-  return ok();
-}
-
-Result<void> LabelingDriver::reserve_label(const DomainDef& def) {
-  SecurityLabel l = label_of(def);
-  if (l.type == LabelType::kNone) return ok();
-  auto p = pair_of(l.label);
-  if (!p) return ok();
-  auto reg = state_->load_registry();
-  if (!reg) return std::move(reg).error();
-  auto it = reg->find(p->format());
-  if (it != reg->end() && it->second != def.name)
-    return make_error(ErrorCode::kConflict, "domain '" + def.name + "': label pair " + p->format() +
-                                                " is held by domain '" + it->second + "'");
-  (*reg)[p->format()] = def.name;
-  return state_->save_registry(*reg);
-}
-
-Result<void> LabelingDriver::release_label(const DomainDef& def) {
-  auto reg = state_->load_registry();
-  if (!reg) return std::move(reg).error();
-  bool changed = false;
-  for (auto it = reg->begin(); it != reg->end();) {
-    if (it->second == def.name) {
-      it = reg->erase(it);
-      changed = true;
-    } else {
-      ++it;
-    }
-  }
-  return changed ? state_->save_registry(*reg) : ok();
 }
 
 Result<std::vector<AppliedLabel>> LabelingDriver::apply(
@@ -526,6 +406,7 @@ Result<LabelReport> LabelingDriver::set_all_labels(const DomainDef& def,
   if (!res) return std::move(res).error();
   auto out = leave_shared_alone(def.name, *res, options);
   if (!out) return std::move(out).error();
+  for (std::string& w : label_warnings(def, label_of(def))) out->warnings.push_back(std::move(w));
   auto applied = apply(def.name, *res, out->warnings);
   if (!applied) return std::move(applied).error();
   out->items.insert(out->items.begin(), applied->begin(), applied->end());

@@ -17,6 +17,16 @@
 
 namespace svirt::internal {
 
+// The domain's seclabel for `model`, else its seclabel without a model.
+inline const SecLabelDef* model_seclabel(const DomainDef& def, const std::string& model) {
+  if (const SecLabelDef* s = def.seclabel(model)) return s;
+  return def.seclabel("");
+}
+inline SecLabelDef* model_seclabel(DomainDef& def, const std::string& model) {
+  if (SecLabelDef* s = def.seclabel(model)) return s;
+  return def.seclabel("");
+}
+
 class LabelingDriver final : public SecurityDriver {
  public:
   // `state` must outlive the driver. Host defaults are read once, here.
@@ -51,6 +61,10 @@ class LabelingDriver final : public SecurityDriver {
   LabelingDriver(std::unique_ptr<LabelBackend> backend, const StateDir* state, Config config,
                  HostDefaults defaults);
 
+  // Labels a domain may hold that svirt accepts, as libvirt does, but that
+  // weaken its separation: an unconfined base type, a per-source label with
+  // another live domain's categories (label_allocation.cc).
+  std::vector<std::string> label_warnings(const DomainDef& def, const SecurityLabel& label) const;
   // The label recorded in the domain's seclabel for this model.
   SecurityLabel label_of(const DomainDef& def) const;
   // Labels `resources` for `domain`; all or nothing. Conditions that do not

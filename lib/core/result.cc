@@ -71,6 +71,20 @@ const char* resource_kind_name(ResourceKind k) noexcept {
   return "disk";
 }
 
+const char* file_kind_name(FileKind k) noexcept {
+  switch (k) {
+    case FileKind::kAny: return "any file";
+    case FileKind::kRegular: return "regular file";
+    case FileKind::kBlock: return "block device";
+    case FileKind::kRegularOrBlock: return "regular file or block device";
+    case FileKind::kDirectory: return "directory";
+    case FileKind::kCharDevice: return "character device";
+    case FileKind::kFifo: return "FIFO";
+    case FileKind::kSocket: return "socket";
+  }
+  return "any file";
+}
+
 const char* restore_action_name(RestoreAction a) noexcept {
   switch (a) {
     case RestoreAction::kRestored: return "restored";

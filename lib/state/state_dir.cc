@@ -16,19 +16,14 @@
 #include <sstream>
 
 #include "core/durable_file.h"
+#include "state/keyfile.h"
 #include "state/label_bytes.h"
 
 namespace svirt::internal {
 namespace {
 
 constexpr const char* kFiles = "files.db";
-constexpr const char* kRegistry = "mcs.db";
 constexpr const char* kDomains = "domains";
-
-struct KeyFile {
-  GKeyFile* kf = g_key_file_new();
-  ~KeyFile() { g_key_file_free(kf); }
-};
 
 Error state_error(const std::string& dir, const std::string& what, int err) {
   std::string msg = "state directory '" + dir + "': " + what;
@@ -38,52 +33,6 @@ Error state_error(const std::string& dir, const std::string& what, int err) {
   if (err == EROFS)
     return Error{ErrorCode::kOperationFailed, msg + ": the filesystem is read-only", err};
   return make_error(ErrorCode::kOperationFailed, msg, err);
-}
-
-Result<void> parse_keyfile(KeyFile& k, const std::string& text, const std::string& origin) {
-  GError* err = nullptr;
-  if (!g_key_file_load_from_data(k.kf, text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
-    std::string msg = origin + " is corrupt: " + err->message;
-    g_error_free(err);
-    return make_error(ErrorCode::kOperationFailed, msg);
-  }
-  return ok();
-}
-
-std::string keyfile_text(KeyFile& k) {
-  gsize len = 0;
-  gchar* data = g_key_file_to_data(k.kf, &len, nullptr);
-  std::string s(data, len);
-  g_free(data);
-  return s;
-}
-
-// Boot time, seconds since the epoch (/proc/stat btime); 0 when unknown.
-time_t boot_time() {
-  std::ifstream f("/proc/stat");
-  std::string key;
-  long long value = 0;
-  while (f >> key) {
-    if (key == "btime" && (f >> value)) return static_cast<time_t>(value);
-    f.ignore(1 << 20, '\n');
-  }
-  return 0;
-}
-
-// Whether `path` was last written before this boot: a record in it that
-// cannot be read was cut short by the crash that ended that boot.
-bool written_before_boot(const std::string& path) {
-  struct stat st {};
-  time_t boot = boot_time();
-  return boot != 0 && ::stat(path.c_str(), &st) == 0 && st.st_mtime < boot;
-}
-
-std::string get_string(GKeyFile* kf, const char* group, const char* key) {
-  gchar* v = g_key_file_get_string(kf, group, key, nullptr);
-  if (v == nullptr) return {};
-  std::string s = v;
-  g_free(v);
-  return s;
 }
 
 }  // namespace
@@ -182,35 +131,6 @@ Result<void> StateDir::save_files(const FileTable& files) const {
     g_key_file_set_string_list(k.kf, g.c_str(), "users", users.data(), users.size());
   }
   return write_atomic(kFiles, keyfile_text(k), /*durable=*/true);
-}
-
-Result<McsRegistry> StateDir::load_registry() const {
-  auto text = read(kRegistry);
-  if (!text) return std::move(text).error();
-  McsRegistry reg;
-  if (!text->has_value()) return reg;
-  KeyFile k;
-  auto parsed = parse_keyfile(k, **text, dir_ + "/" + kRegistry);
-  if (!parsed) {
-    if (written_before_boot(dir_ + "/" + kRegistry)) return reg;  // cut short by a host crash
-    return std::move(parsed).error();
-  }
-  // Pairs recorded during an earlier boot name processes that are gone.
-  std::string boot = get_string(k.kf, "registry", "boot_id");
-  if (!boot.empty() && boot != current_boot_id()) return reg;
-  gsize n = 0;
-  gchar** keys = g_key_file_get_keys(k.kf, "pairs", &n, nullptr);
-  for (gsize i = 0; i < n; ++i) reg[keys[i]] = get_string(k.kf, "pairs", keys[i]);
-  g_strfreev(keys);
-  return reg;
-}
-
-Result<void> StateDir::save_registry(const McsRegistry& reg) const {
-  KeyFile k;
-  g_key_file_set_string(k.kf, "registry", "boot_id", current_boot_id().c_str());
-  for (const auto& [pair, dom] : reg)
-    g_key_file_set_string(k.kf, "pairs", pair.c_str(), dom.c_str());
-  return write_atomic(kRegistry, keyfile_text(k), /*durable=*/false);
 }
 
 static std::string domain_file(const std::string& name) {
