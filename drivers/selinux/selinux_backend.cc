@@ -178,6 +178,20 @@ class SelinuxBackend final : public LabelBackend {
     return ok();
   }
 
+  bool same_label(const std::string& a, const std::string& b) const override {
+    if (a == b) return true;
+    if (mode() == EnforcingMode::kDisabled) return false;
+    auto canonical = [](const std::string& c) -> std::optional<std::string> {
+      char* out = nullptr;
+      if (security_canonicalize_context_raw(c.c_str(), &out) < 0) return std::nullopt;
+      std::string s = out;
+      freecon(out);
+      return s;
+    };
+    auto ca = canonical(a), cb = canonical(b);
+    return ca && cb && *ca == *cb;
+  }
+
   // The attribute's bytes as stored, trailing NUL and all: getfilecon_raw
   // would cut them at the first NUL, and a restore must write back what was
   // there. getxattr, not lgetxattr: the proc link must be followed to the

@@ -73,6 +73,11 @@ class SVIRT_EXPORT LabelBackend {
   // The default answers kUnsupported (SELinux cannot remove security.selinux);
   // the test backend removes its xattr.
   virtual Result<void> remove_label(int fd, const std::string& path);
+  // Whether two contexts name the same label. The kernel hands a label back
+  // in its canonical form (a range "s0-s0:c1,c2" as "s0:c1,c2"), so what
+  // svirt set may read back spelt otherwise. The default compares the text;
+  // the SELinux backend asks the loaded policy to canonicalize both.
+  virtual bool same_label(const std::string& a, const std::string& b) const;
   // The host's default label for `path` (file_contexts), nullopt if none.
   virtual Result<std::optional<std::string>> default_label(const std::string& path, mode_t mode) = 0;
 

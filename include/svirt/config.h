@@ -12,6 +12,8 @@
 //   default_confined = true
 //   require_confined = false
 //   audit_records    = true
+//   allow_hard_links = false
+//   allow_system_paths = /usr/share/vm-images
 //   [paths]
 //   swtpm_storage_dir  = /var/lib/libvirt/swtpm
 //   swtpm_log_dir      = /var/log/swtpm/libvirt/qemu
@@ -44,6 +46,13 @@ struct SVIRT_EXPORT Config {
   bool default_confined = true;   // a domain without <seclabel> gets a dynamic label
   bool require_confined = false;  // refuse domains whose seclabel type is none
   bool audit_records = true;      // send Linux audit records (svirt/audit_log.h)
+  // A file with more than one name (hard links) is refused: another name may
+  // be a file no VM may reach, and labelling the inode labels every name.
+  bool allow_hard_links = false;
+  // Trees of the operating system (/usr, /boot, /bin, /lib, ...) where svirt
+  // labels read-only content (a kernel in /boot, firmware in /usr/share) but
+  // refuses shares and writable files, except below the trees listed here.
+  std::vector<std::string> allow_system_paths;
 
   // [paths]: where the stack keeps per-domain files the VM reaches; the
   // defaults are libvirt's. Absolute, stored without a trailing '/'.

@@ -50,10 +50,11 @@ Result<bool> bool_key(GKeyFile* kf, std::string_view origin, const char* key, bo
 }
 
 // An absolute directory, stored without trailing slashes ("/" stays "/").
-Result<std::string> directory_value(std::string_view origin, const char* key, std::string value) {
+Result<std::string> directory_value(std::string_view origin, const char* key, std::string value,
+                                    const char* group = "paths") {
   if (value.empty() || value.front() != '/')
-    return invalid(origin,
-                   std::string("[paths] ") + key + ": '" + value + "' is not an absolute path");
+    return invalid(origin, std::string("[") + group + "] " + key + ": '" + value +
+                               "' is not an absolute path");
   while (value.size() > 1 && value.back() == '/') value.pop_back();
   return value;
 }
@@ -73,18 +74,18 @@ Result<void> path_key(GKeyFile* kf, std::string_view origin, const char* key, st
 }
 
 Result<void> path_list_key(GKeyFile* kf, std::string_view origin, const char* key,
-                           std::vector<std::string>* out) {
-  if (!g_key_file_has_key(kf, "paths", key, nullptr)) return ok();
+                           std::vector<std::string>* out, const char* group = "paths") {
+  if (!g_key_file_has_key(kf, group, key, nullptr)) return ok();
   GError* raw = nullptr;
   gsize n = 0;
-  gchar** values = g_key_file_get_string_list(kf, "paths", key, &n, &raw);
+  gchar** values = g_key_file_get_string_list(kf, group, key, &n, &raw);
   std::unique_ptr<GError, GErrorDeleter> err(raw);
   // An empty value gives an empty list (no directory at all), not an error.
   if (values == nullptr)
-    return invalid(origin, std::string("[paths] ") + key + ": " + err->message);
+    return invalid(origin, std::string("[") + group + "] " + key + ": " + err->message);
   std::vector<std::string> dirs;
   for (gsize i = 0; i < n; ++i) {
-    auto dir = directory_value(origin, key, values[i]);
+    auto dir = directory_value(origin, key, values[i], group);
     if (!dir) {
       g_strfreev(values);
       return std::move(dir).error();
@@ -108,8 +109,9 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   static const std::set<std::string> kSelinuxKeys = {
       "process_context", "domain_context", "tcg_domain_context", "image_context",
       "content_context"};
-  static const std::set<std::string> kSecurityKeys = {"default_confined", "require_confined",
-                                                      "audit_records"};
+  static const std::set<std::string> kSecurityKeys = {
+      "default_confined", "require_confined", "audit_records", "allow_hard_links",
+      "allow_system_paths"};
   static const std::set<std::string> kPathKeys = {"swtpm_storage_dir", "swtpm_log_dir",
                                                   "hugetlbfs_mount", "memory_backing_dir"};
 
@@ -165,6 +167,11 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   auto ar = bool_key(kf.get(), origin, "audit_records", true);
   if (!ar) return std::move(ar).error();
   c.audit_records = *ar;
+  auto hl = bool_key(kf.get(), origin, "allow_hard_links", false);
+  if (!hl) return std::move(hl).error();
+  c.allow_hard_links = *hl;
+  SVIRT_TRY(path_list_key(kf.get(), origin, "allow_system_paths", &c.allow_system_paths,
+                          "security"));
   SVIRT_TRY(path_key(kf.get(), origin, "swtpm_storage_dir", &c.swtpm_storage_dir));
   SVIRT_TRY(path_key(kf.get(), origin, "swtpm_log_dir", &c.swtpm_log_dir));
   SVIRT_TRY(path_list_key(kf.get(), origin, "hugetlbfs_mount", &c.hugetlbfs_mounts));

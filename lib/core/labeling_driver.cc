@@ -10,6 +10,7 @@
 
 #include "core/fault.h"
 #include "core/migration.h"
+#include "core/resource_checks.h"
 #include "core/tree_relabel.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
@@ -148,13 +149,20 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     std::optional<std::string> current;
     bool existed = false;  // a record existed before this call
     bool was_user = false;
+    std::string key;       // of its record in the file table
   };
   std::vector<Item> items;
-  std::map<std::string, size_t> by_path;
+  std::map<std::pair<uint64_t, uint64_t>, size_t> by_identity;
+  // Resources the planner leaves alone are reported as such, with the reason.
+  std::vector<AppliedLabel> untouched;
+  const ResourceCheckContext checks{config_, defaults_, state_->path()};
 
   // 1. Validate and open everything before touching anything.
   for (const ResourceLabel& r : resources) {
-    if (!r.label) continue;
+    if (!r.label) {
+      untouched.push_back(AppliedLabel{r, std::nullopt, false, false});
+      continue;
+    }
     auto ctx = backend_->check_context(*r.label);
     if (!ctx) return std::move(ctx).error().wrap(describe(r));
     auto opened = open_resource(r.path, path_policy_);
@@ -167,37 +175,72 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       }
       return std::move(opened).error().wrap(describe(r));
     }
-    auto seen = by_path.find(opened->resolved);
-    if (seen != by_path.end()) {
+    auto fit = check_resource_file(r, *opened, checks);
+    if (!fit) return std::move(fit).error().wrap(describe(r));
+    // Two names of one file are one resource: one label, one record.
+    auto id = std::make_pair(static_cast<uint64_t>(opened->st.st_dev),
+                             static_cast<uint64_t>(opened->st.st_ino));
+    auto seen = by_identity.find(id);
+    if (seen != by_identity.end()) {
       const Item& first = items[seen->second];
       if (*first.res.label != *r.label)
         return make_error(ErrorCode::kInvalidInput,
-                          "'" + opened->resolved +
-                              "' is wanted with two labels: " + *first.res.label + " (" +
-                              first.res.device + ") and " + *r.label + " (" + r.device + ")");
+                          "'" + opened->resolved + "' is wanted with two labels: " +
+                              *first.res.label + " (" + first.res.device + ") and " + *r.label +
+                              " (" + r.device + ")" +
+                              (first.opened.resolved != opened->resolved
+                                   ? " (one file, also named '" + first.opened.resolved + "')"
+                                   : ""));
       continue;
     }
-    by_path.emplace(opened->resolved, items.size());
-    items.push_back(Item{r, std::move(*opened), std::nullopt, false, false});
+    by_identity.emplace(id, items.size());
+    items.push_back(Item{r, std::move(*opened), std::nullopt, false, false, {}});
   }
 
   auto files = state_->load_files();
   if (!files) return std::move(files).error();
 
-  // 2. Conflicts and originals.
+  // 2. Conflicts and originals. A file is found by what it is, so a domain
+  //    that names another domain's image by a second name shares (or
+  //    conflicts with) that record instead of taking the first domain's
+  //    label for an original.
+  std::vector<std::pair<std::string, std::string>> new_aliases;  // record key, name
   for (Item& it : items) {
-    auto rec = files->find(it.opened.resolved);
-    if (rec != files->end() && !rec->second.users.empty()) {
+    FileIdentity id{static_cast<uint64_t>(it.opened.st.st_dev),
+                    static_cast<uint64_t>(it.opened.st.st_ino)};
+    FileRecord* rec = find_record(*files, id, it.opened.resolved);
+    if (rec != nullptr && rec->users.empty()) {  // nobody's: as good as none
+      files->erase(rec->path);
+      rec = nullptr;
+    }
+    if (rec == nullptr) {
+      // A record under this name for another file: the file a live domain
+      // had labelled was moved away and this one put in its place.
+      auto stale = files->find(it.opened.resolved);
+      if (stale != files->end() && !stale->second.users.empty())
+        return make_error(ErrorCode::kConflict,
+                          describe(it.res) + ": is not the file domain '" +
+                              stale->second.users.front() + "' had labelled under this name " +
+                              "(that was inode " + stale->second.identity.format() + ", this is " +
+                              id.format() + "); release that domain first");
+    }
+    it.key = rec != nullptr ? rec->path : it.opened.resolved;
+    if (rec != nullptr && !rec->users.empty()) {
       it.existed = true;
-      it.was_user = contains(rec->second.users, domain);
-      bool others = rec->second.users.size() > (it.was_user ? 1u : 0u);
-      if (others && rec->second.label != *it.res.label) {
-        std::string holder = rec->second.users.front() == domain && rec->second.users.size() > 1
-                                 ? rec->second.users[1]
-                                 : rec->second.users.front();
-        return make_error(ErrorCode::kConflict, describe(it.res) + ": in use by domain '" + holder +
-                                                    "' with label " + rec->second.label);
+      it.was_user = contains(rec->users, domain);
+      bool others = rec->users.size() > (it.was_user ? 1u : 0u);
+      if (others && rec->label != *it.res.label) {
+        std::string holder = rec->users.front() == domain && rec->users.size() > 1
+                                 ? rec->users[1]
+                                 : rec->users.front();
+        std::string also = rec->path != it.opened.resolved
+                               ? " (the same file as '" + rec->path + "')"
+                               : std::string();
+        return make_error(ErrorCode::kConflict, describe(it.res) + also + ": in use by domain '" +
+                                                    holder + "' with label " + rec->label);
       }
+      if (rec->path != it.opened.resolved && !contains(rec->aliases, it.opened.resolved))
+        new_aliases.emplace_back(rec->path, it.opened.resolved);
     }
     auto cur = backend_->get_label(it.opened.fd.get(), it.opened.resolved);
     if (!cur) {
@@ -212,14 +255,18 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   }
 
   // 3. Record intent durably: after a crash from here on, recovery knows the
-  //    original of every file this call may change.
+  //    original of every file this call may change, and which file it is.
   FileTable before = *files;
-  bool intent = false;
+  bool intent = !new_aliases.empty();
+  for (auto& [key, name] : new_aliases) files->at(key).aliases.push_back(name);
   for (Item& it : items) {
     if (!it.res.label) continue;
-    FileRecord& rec = (*files)[it.opened.resolved];
+    FileRecord& rec = (*files)[it.key];
     if (!it.existed) {
       rec.path = it.opened.resolved;
+      rec.aliases.clear();
+      rec.identity = FileIdentity{static_cast<uint64_t>(it.opened.st.st_dev),
+                                  static_cast<uint64_t>(it.opened.st.st_ino)};
       rec.original = it.current;
       rec.label = *it.res.label;
       rec.kind = resource_kind_name(it.res.kind);
@@ -244,7 +291,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     if (!it.res.label) continue;
     AppliedLabel a;
     a.resource = it.res;
-    const FileRecord& rec = files->at(it.opened.resolved);
+    const FileRecord& rec = files->at(it.key);
     // Reported as the context the bytes spell; the record keeps the bytes.
     a.original = label_text(it.existed ? rec.original : it.current);
     a.shared = it.existed && rec.users.size() > 1;
@@ -260,7 +307,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       if (r.error().code == ErrorCode::kUnsupported) {
         warnings.push_back(describe(it.res) + ": " + r.error().message + ": left as is");
         if (!it.existed) {
-          files->erase(it.opened.resolved);
+          files->erase(it.key);
           table_changed = true;
         }
         continue;
@@ -295,6 +342,8 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   // The intent record already says everything unless a file turned out not
   // to hold labels: spare the second durable write otherwise.
   if (table_changed) SVIRT_TRY(state_->save_files(*files));
+  out.insert(out.end(), std::make_move_iterator(untouched.begin()),
+             std::make_move_iterator(untouched.end()));
   return out;
 }
 
@@ -308,6 +357,37 @@ std::vector<std::string> LabelingDriver::resolve_paths(
   return out;
 }
 
+LabelingDriver::RecordedFile LabelingDriver::open_recorded(const FileRecord& rec) const {
+  RecordedFile out;
+  std::vector<std::string> names{rec.path};
+  names.insert(names.end(), rec.aliases.begin(), rec.aliases.end());
+  bool failed = false;
+  for (const std::string& name : names) {
+    auto opened = open_resource(name, path_policy_);
+    if (!opened) {
+      if (opened.error().code != ErrorCode::kNotFound && !failed) {
+        failed = true;
+        out.error = std::move(opened).error();
+      }
+      continue;
+    }
+    FileIdentity id{static_cast<uint64_t>(opened->st.st_dev),
+                    static_cast<uint64_t>(opened->st.st_ino)};
+    if (!rec.identity.known() || id == rec.identity) {
+      out.found = Found::kFile;
+      out.opened = std::move(*opened);
+      return out;
+    }
+    if (out.found != Found::kReplaced) {
+      out.found = Found::kReplaced;
+      out.other = name + "' is now inode " + id.format();
+    }
+  }
+  if (out.found == Found::kReplaced) return out;
+  out.found = failed ? Found::kError : Found::kGone;
+  return out;
+}
+
 RestoreReport LabelingDriver::restore(const std::string& domain,
                                       const std::vector<std::string>* only) {
   RestoreReport report;
@@ -316,11 +396,19 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
     report.errors.push_back(std::move(files).error());
     return report;
   }
+  auto selected = [&](const FileRecord& rec) {
+    if (only == nullptr || contains(*only, rec.path)) return true;
+    for (const std::string& a : rec.aliases)
+      if (contains(*only, a)) return true;
+    return false;
+  };
   std::vector<std::string> mine;
   for (const auto& [path, rec] : *files)
-    if (contains(rec.users, domain) && (only == nullptr || contains(*only, path)))
-      mine.push_back(path);
+    if (contains(rec.users, domain) && selected(rec)) mine.push_back(path);
 
+  // What an administrator does about a file svirt will not touch.
+  const std::string way_out = "; once it is put right, 'svirt forget " + domain +
+                              " PATH' drops the record";
   for (auto p = mine.rbegin(); p != mine.rend(); ++p) {
     FileRecord& rec = files->at(*p);
     RestoredLabel item;
@@ -333,44 +421,84 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
       report.items.push_back(std::move(item));
       continue;
     }
-    auto opened = open_resource(rec.path, path_policy_);
-    if (!opened) {
-      if (opened.error().code == ErrorCode::kNotFound) {
-        // The file is gone: nothing left to restore.
-        item.action = RestoreAction::kSkipped;
-        files->erase(*p);
-        report.items.push_back(std::move(item));
-        continue;
-      }
+    // Not restored: the record stays, so the domain keeps its label and a
+    // later release retries.
+    auto fail = [&](Error e) {
       item.action = RestoreAction::kFailed;
-      item.error = opened.error().message;
-      report.errors.push_back(opened.error());
-      rec.users.push_back(domain);  // keep the record: a later release retries
+      item.error = e.message;
+      report.errors.push_back(std::move(e));
+      rec.users.push_back(domain);
+      report.items.push_back(std::move(item));
+    };
+    RecordedFile file = open_recorded(rec);
+    if (file.found == Found::kGone) {
+      // Deleted, or moved where no recorded name leads: nothing to write.
+      item.action = RestoreAction::kSkipped;
+      if (rec.identity.known())
+        report.warnings.push_back("'" + rec.path + "' is gone: if it was moved rather than "
+                                  "deleted, it still carries " + rec.label + " (inode " +
+                                  rec.identity.format() + ")");
+      files->erase(*p);
       report.items.push_back(std::move(item));
       continue;
     }
-    if (labels_tree(rec.kind, opened->st)) {
-      auto r = restore_tree_of(*opened);
+    if (file.found == Found::kError) {
+      fail(file.error.wrap("restoring '" + rec.path + "'"));
+      continue;
+    }
+    if (file.found == Found::kReplaced) {
+      fail(make_error(ErrorCode::kOperationFailed,
+                      "restoring '" + rec.path + "': not the file svirt labelled (inode " +
+                          rec.identity.format() + "; '" + file.other +
+                          "'): left alone; the labelled file keeps " + rec.label +
+                          " wherever it is now" + way_out));
+      continue;
+    }
+    OpenedPath& opened = file.opened;
+    if (labels_tree(rec.kind, opened.st)) {
+      auto r = restore_tree_of(opened);
       if (!r) {
-        item.action = RestoreAction::kFailed;
-        item.error = r.error().message;
-        report.errors.push_back(r.error().wrap("restoring tree '" + rec.path + "'"));
-        rec.users.push_back(domain);
+        fail(r.error().wrap("restoring tree '" + rec.path + "'"));
       } else {
         item.action = RestoreAction::kRestored;
         item.restored_to = label_text(rec.original);
         files->erase(*p);
+        report.items.push_back(std::move(item));
       }
+      continue;
+    }
+    // Only a file that still carries what svirt set gets its original back:
+    // a label someone gave it since is theirs, not svirt's to undo.
+    auto cur = backend_->get_label(opened.fd.get(), opened.resolved);
+    if (!cur && cur.error().code != ErrorCode::kUnsupported) {
+      fail(std::move(cur).error().wrap("restoring '" + rec.path + "'"));
+      continue;
+    }
+    bool unsupported = !cur;
+    std::optional<std::string> now = cur ? label_text(*cur) : std::nullopt;
+    bool ours = now && backend_->same_label(*now, rec.label);
+    bool already = !unsupported && label_text(rec.original) == now;
+    if (!unsupported && !ours && !already) {
+      fail(make_error(ErrorCode::kOperationFailed,
+                      "restoring '" + rec.path + "': it carries " + now.value_or("no label") +
+                          ", not the label svirt set (" + rec.label +
+                          "): relabelled since, left as it is" + way_out));
+      continue;
+    }
+    if (already) {
+      item.action = RestoreAction::kRestored;
+      item.restored_to = label_text(rec.original);
+      files->erase(*p);
       report.items.push_back(std::move(item));
       continue;
     }
     std::optional<std::string> target = rec.original;
     if (!target) {
-      auto def = backend_->default_label(opened->resolved, opened->st.st_mode);
+      auto def = backend_->default_label(opened.resolved, opened.st.st_mode);
       if (def && def->has_value()) target = **def;
     }
-    Result<void> r = target ? backend_->set_label(opened->fd.get(), opened->resolved, *target)
-                            : backend_->remove_label(opened->fd.get(), opened->resolved);
+    Result<void> r = target ? backend_->set_label(opened.fd.get(), opened.resolved, *target)
+                            : backend_->remove_label(opened.fd.get(), opened.resolved);
     if (!r && !target && r.error().code == ErrorCode::kUnsupported) {
       report.warnings.push_back("'" + rec.path + "' had no label and has no default: left as " +
                                 rec.label);
@@ -380,11 +508,7 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
       continue;
     }
     if (!r) {
-      item.action = RestoreAction::kFailed;
-      item.error = r.error().message;
-      report.errors.push_back(r.error().wrap("restoring '" + rec.path + "'"));
-      rec.users.push_back(domain);
-      report.items.push_back(std::move(item));
+      fail(r.error().wrap("restoring '" + rec.path + "'"));
       continue;
     }
     fault_point("restore:label-restored");

@@ -75,6 +75,16 @@ class LabelingDriver final : public SecurityDriver {
   // Drops `domain` from the records of the given resolved paths (all of the
   // domain's records when `only` is null) and restores files nobody else uses.
   RestoreReport restore(const std::string& domain, const std::vector<std::string>* only);
+  // The file a record is about, reached by its name or one of its aliases,
+  // and only if it is still the inode that was labelled.
+  enum class Found { kGone, kFile, kReplaced, kError };
+  struct RecordedFile {
+    Found found = Found::kGone;
+    OpenedPath opened;   // kFile
+    std::string other;   // kReplaced: "NAME' is now inode DEV:INO"
+    Error error;         // kError: why no name could be opened
+  };
+  RecordedFile open_recorded(const FileRecord& rec) const;
   // Resolved paths of planned resources that exist now.
   std::vector<std::string> resolve_paths(const std::vector<ResourceLabel>& resources);
   // Filesystem shares: the whole tree, with a record of its own.

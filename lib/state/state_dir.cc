@@ -37,6 +37,36 @@ Error state_error(const std::string& dir, const std::string& what, int err) {
 
 }  // namespace
 
+std::string FileIdentity::format() const {
+  return std::to_string(dev) + ":" + std::to_string(ino);
+}
+
+Result<FileIdentity> FileIdentity::parse(const std::string& text) {
+  FileIdentity id;
+  size_t colon = text.find(':');
+  auto number = [](const std::string& s, uint64_t& out) {
+    if (s.empty() || s.size() > 20) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    out = g_ascii_strtoull(s.c_str(), nullptr, 10);
+    return true;
+  };
+  if (colon == std::string::npos || !number(text.substr(0, colon), id.dev) ||
+      !number(text.substr(colon + 1), id.ino))
+    return make_error(ErrorCode::kInvalidInput, "identity '" + text + "' is not DEV:INO");
+  return id;
+}
+
+FileRecord* find_record(FileTable& files, const FileIdentity& id, const std::string& path) {
+  if (id.known()) {
+    for (auto& [key, rec] : files)
+      if (rec.identity == id) return &rec;
+  }
+  auto it = files.find(path);
+  if (it != files.end() && !it->second.identity.known()) return &it->second;
+  return nullptr;
+}
+
 Result<StateDir> StateDir::open(const std::string& dir) {
   if (dir.empty() || dir[0] != '/')
     return make_error(ErrorCode::kInvalidInput,
@@ -95,15 +125,30 @@ Result<FileTable> StateDir::load_files() const {
   gchar** groups = g_key_file_get_groups(k.kf, &n);
   for (gsize i = 0; i < n; ++i) {
     FileRecord r;
-    r.path = get_string(k.kf, groups[i], "path");
-    auto original = get_key_bytes(k.kf, groups[i], "original");
-    if (!original) {
-      Error e = std::move(original).error();
+    auto corrupt = [&](const Error& e) {
       g_strfreev(groups);
       return make_error(ErrorCode::kOperationFailed,
                         dir_ + "/" + kFiles + " is corrupt: " + e.message);
-    }
+    };
+    // Paths are bytes too: a disk named in Latin-1 must keep its record.
+    auto path = get_key_bytes(k.kf, groups[i], "path");
+    if (!path) return corrupt(path.error());
+    r.path = path->value_or("");
+    auto original = get_key_bytes(k.kf, groups[i], "original");
+    if (!original) return corrupt(original.error());
     r.original = std::move(*original);
+    std::string id = get_string(k.kf, groups[i], "identity");
+    if (!id.empty()) {
+      auto parsed = FileIdentity::parse(id);
+      if (!parsed) return corrupt(parsed.error());
+      r.identity = *parsed;
+    }
+    for (size_t a = 0;; ++a) {
+      auto alias = get_key_bytes(k.kf, groups[i], "alias" + std::to_string(a));
+      if (!alias) return corrupt(alias.error());
+      if (!alias->has_value()) break;
+      r.aliases.push_back(std::move(**alias));
+    }
     r.label = get_string(k.kf, groups[i], "label");
     r.kind = get_string(k.kf, groups[i], "kind");
     gsize nu = 0;
@@ -121,7 +166,11 @@ Result<void> StateDir::save_files(const FileTable& files) const {
   size_t i = 0;
   for (const auto& [path, r] : files) {
     std::string g = "file " + std::to_string(i++);
-    g_key_file_set_string(k.kf, g.c_str(), "path", r.path.c_str());
+    set_key_bytes(k.kf, g.c_str(), "path", r.path);
+    if (r.identity.known())
+      g_key_file_set_string(k.kf, g.c_str(), "identity", r.identity.format().c_str());
+    for (size_t a = 0; a < r.aliases.size(); ++a)
+      set_key_bytes(k.kf, g.c_str(), "alias" + std::to_string(a), r.aliases[a]);
     // The exact bytes: a restore writes back what the file held.
     if (r.original) set_key_bytes(k.kf, g.c_str(), "original", *r.original);
     g_key_file_set_string(k.kf, g.c_str(), "label", r.label.c_str());

@@ -4,8 +4,8 @@
 // process on the host.
 //
 //   lock            flock()ed for the length of each lifecycle operation
-//   files.db        one record per relabelled file: original label, label set,
-//                   domains using it. Rewritten (fsync + rename) BEFORE any
+//   files.db        one record per relabelled file: its path, device and
+//                   inode, original label, label set, domains using it. Rewritten (fsync + rename) BEFORE any
 //                   label in it is changed, so it doubles as the intent journal:
 //                   after a crash, every file a domain may have touched is listed
 //                   with the label to put back.
@@ -38,14 +38,33 @@
 
 namespace svirt::internal {
 
+// The file a record is about: a path is only a name, which can be moved onto
+// another file while a VM runs; device and inode say which file was labelled.
+struct FileIdentity {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  // Records written before identities were kept have none: restored by path.
+  bool known() const { return dev != 0 || ino != 0; }
+  bool operator==(const FileIdentity&) const = default;
+  std::string format() const;  // "DEV:INO" in decimal, as stat(1) prints %d:%i
+  static Result<FileIdentity> parse(const std::string& text);
+};
+
 struct FileRecord {
-  std::string path;                     // resolved path
+  std::string path;                     // resolved path the file was first reached by
+  std::vector<std::string> aliases;     // other resolved names domains reached it by
+  FileIdentity identity;
   std::optional<std::string> original;  // nullopt: the file had no label
   std::string label;                    // label svirt set
   std::vector<std::string> users;       // domains holding it, in order of arrival
   std::string kind;                     // resource kind name, for reports
 };
 using FileTable = std::map<std::string, FileRecord>;  // by resolved path
+
+// The record of the file with `id` (by identity, whatever name it was
+// reached by), else the record at `path` when it has no identity; null
+// when there is none.
+FileRecord* find_record(FileTable& files, const FileIdentity& id, const std::string& path);
 
 struct DomainRecord {
   std::string name;

@@ -4,7 +4,7 @@
 # derived, config overrides, and the refused system paths.
 source "$(dirname "$0")/lib.sh"
 
-plan 55
+plan 56
 
 X=$WORK/xml
 mkdir -p "$X"
@@ -174,9 +174,13 @@ result $? "prepare --json: label and imagelabel share the pair"
 json_check 'set(r["kind"] for r in d["resources"]) <= {"disk", "backing", "kernel", "initrd", "dtb", "nvram", "chardev", "hostdev", "filesystem", "tpm", "memory", "savefile"}'
 result $? "prepare --json: every kind is one the contract names"
 
-kinds=$(json_get "sorted((r['path'].rsplit('/', 1)[1], r['kind']) for r in d['resources'])")
+kinds=$(json_get "sorted((r['path'].rsplit('/', 1)[1], r['kind']) for r in d['resources'] if r['label'] is not None)")
 expect_eq "$kinds" '[["base.raw", "backing"], ["board.dtb", "dtb"], ["fifo", "chardev"], ["initrd.img", "initrd"], ["link.img", "disk"], ["mid.qcow2", "backing"], ["own.img", "disk"], ["ro.iso", "disk"], ["serial.log", "chardev"], ["shared.img", "disk"], ["top.qcow2", "disk"], ["vars.fd", "nvram"], ["vmlinuz", "kernel"]]' "resources and kinds"
 result $? "prepare --json: one resource per labelled file, with its kind"
+
+untouched=$(json_get "sorted(r['path'].rsplit('/', 1)[1] for r in d['resources'] if r['label'] is None)")
+expect_eq "$untouched" '["norel.img", "norel2.img"]' "resources left alone"
+result $? "prepare --json: sources with relabel='no' are reported, with no label"
 
 json_check "[r['original'] for r in d['resources'] if r['path'] == '$IMG/top.qcow2'] == ['$HOME_CTX']"
 result $? "prepare --json: original is the label the file had"
