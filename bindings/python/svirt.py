@@ -84,6 +84,8 @@ def _load():
                                             _STR_OUT, _STRV_OUT, _PP]),
         "svirt_restore_save_label": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p,
                                                     _STRV_OUT, _PP]),
+        "svirt_forget": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p),
+                                        _STRV_OUT, _PP]),
         "svirt_launch": (ctypes.c_int, [_P, ctypes.c_char_p,
                                         ctypes.POINTER(ctypes.c_char_p),
                                         ctypes.POINTER(ctypes.c_int), _PP]),
@@ -331,6 +333,19 @@ class Manager:
         err = _P()
         _check(_library().svirt_restore_save_label(self._handle(), _b(name), _path(path),
                                                    None, ctypes.byref(err)), err)
+
+    def forget(self, name, paths):
+        """Drops the domain's records of files its release could not give
+        back (replaced, moved, or relabelled since), leaving them as they are;
+        returns {"warnings": [...]}, naming each file's label before svirt."""
+        if isinstance(paths, (str, bytes, os.PathLike)):
+            paths = [paths]
+        arr = (ctypes.c_char_p * (len(paths) + 1))(*[_path(p) for p in paths], None)
+        warnings = ctypes.POINTER(ctypes.c_char_p)()
+        err = _P()
+        _check(_library().svirt_forget(self._handle(), _b(name), arr, ctypes.byref(warnings),
+                                       ctypes.byref(err)), err)
+        return {"warnings": _take_strv(warnings)}
 
     def launch(self, name, argv):
         """Starts argv (argv[0] searched in PATH) under the domain's label;

@@ -127,6 +127,16 @@ class SVIRT_EXPORT SecurityDriver {
   virtual RestoreReport restore_saved_state_label(const DomainDef& def,
                                                   const std::string& path) = 0;
 
+  // The way out when restore cannot give a file back (it was replaced,
+  // moved, or relabelled by someone else since): drops the domain's records
+  // of `paths` without touching the files, so the domain can be released.
+  // Each forgotten file is an item (kForgotten) and a warning telling the
+  // label it keeps and the one it had before svirt, for the administrator
+  // to put right by hand. A path with no record of the domain is an error
+  // in the report. The default, for drivers that record nothing: a report
+  // with one error per path.
+  virtual RestoreReport forget_labels(const DomainDef& def, const std::vector<std::string>& paths);
+
   // In the parent, before fork: what the child must do so the exec'd
   // program runs under the domain's process label (ExecPlan::enter).
   virtual Result<ExecPlan> plan_process_label(const DomainDef& def) = 0;

@@ -94,7 +94,10 @@ struct SVIRT_EXPORT LabelReport {
   std::vector<std::string> warnings;
 };
 
-enum class RestoreAction { kRestored, kKept, kSkipped, kFailed };
+enum class RestoreAction {
+  kRestored, kKept, kSkipped, kFailed,
+  kForgotten,  // the record was dropped on request, the file left as it was
+};
 SVIRT_EXPORT const char* restore_action_name(RestoreAction a) noexcept;
 
 // What restore_*_label did to one resource.

@@ -203,6 +203,18 @@ class SVIRT_EXPORT SecurityManager {
   Result<LabelReport> save_label(const std::string& name, const std::string& path);
   Result<RestoreReport> restore_save_label(const std::string& name, const std::string& path);
 
+  // When release fails because a file is not the one svirt labelled any
+  // more (replaced, or moved where no recorded name leads) or carries a
+  // label someone gave it since, svirt leaves it alone and keeps the domain
+  // and its label. Once the administrator has put the file right, forget()
+  // drops the domain's records of `paths` (absolute, as release names them)
+  // without touching the files; release then completes. Each forgotten file
+  // is an item (kForgotten) and a warning with the label it keeps and its
+  // label before svirt. Works for a domain whose record is gone too (files
+  // recovery could not restore). A path the domain has no record of is an
+  // error in the report (kNotFound).
+  Result<RestoreReport> forget(const std::string& name, const std::vector<std::string>& paths);
+
   // Sockets the calling thread creates until clear_socket_label() (a
   // monitor or chardev listener the stack opens for the VM) carry the
   // domain's label, so only that VM's process can use them.

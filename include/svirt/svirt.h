@@ -383,6 +383,29 @@ SVIRT_EXPORT int svirt_restore_save_label(svirt_manager *mgr, const char *name,
                                           svirt_error **err);
 
 /**
+ * Drops the domain's records of files that its release could not give back
+ * (replaced, moved away, or relabelled by someone since; see
+ * SecurityManager::forget in svirt/manager.h), leaving the files as they
+ * are, so that the release can complete once the administrator has put them
+ * right. The warnings name, for each file, the label it keeps and its label
+ * before svirt.
+ *
+ * @param mgr          the manager.
+ * @param name         the domain (a recorded one, or one whose records
+ *                     recovery could not restore).
+ * @param paths        NULL-terminated array of absolute paths, as release
+ *                     reported them.
+ * @param warnings_out receives a NULL-terminated array (svirt_strv_free()),
+ *                     may be NULL.
+ * @param err          receives the error on failure (may be NULL).
+ * @return 0 when every path was forgotten, -1 otherwise (SVIRT_ERR_NOT_FOUND
+ *         for a path the domain has no record of); the paths that could be
+ *         forgotten are, even then.
+ */
+SVIRT_EXPORT int svirt_forget(svirt_manager *mgr, const char *name, const char *const *paths,
+                              char ***warnings_out, svirt_error **err);
+
+/**
  * Releases every recorded domain whose process is gone (or never started) and
  * re-reserves the labels of those still running. svirt_manager_open() already
  * does this; call it again after a crash of the stack's own daemon.

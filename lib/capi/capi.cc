@@ -433,6 +433,24 @@ int svirt_restore_save_label(svirt_manager* mgr, const char* name, const char* p
   }
 }
 
+int svirt_forget(svirt_manager* mgr, const char* name, const char* const* paths,
+                 char*** warnings_out, svirt_error** err) {
+  if (mgr == nullptr) return fail_null(err, "svirt_forget", "mgr");
+  if (name == nullptr) return fail_null(err, "svirt_forget", "name");
+  if (paths == nullptr) return fail_null(err, "svirt_forget", "paths");
+  try {
+    std::vector<std::string> list;
+    for (const char* const* p = paths; *p != nullptr; ++p) list.emplace_back(*p);
+    auto r = mgr->mgr->forget(name, list);
+    if (!r) return fail(err, r.error());
+    if (!r->ok()) return fail(err, r->summary());
+    OutStrv(warnings_out, r->warnings).commit();
+    return 0;
+  } catch (...) {
+    return fail_exception(err);
+  }
+}
+
 int svirt_recover(svirt_manager* mgr, char*** warnings_out, svirt_error** err) {
   if (mgr == nullptr) return fail_null(err, "svirt_recover", "mgr");
   try {

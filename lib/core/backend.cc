@@ -15,4 +15,14 @@ bool LabelBackend::same_label(const std::string& a, const std::string& b) const 
 
 SecurityDriver::~SecurityDriver() = default;
 
+RestoreReport SecurityDriver::forget_labels(const DomainDef& def,
+                                            const std::vector<std::string>& paths) {
+  RestoreReport r;
+  for (const std::string& p : paths)
+    r.errors.push_back(make_error(ErrorCode::kNotFound, "domain '" + def.name + "': driver '" +
+                                                            std::string(name()) +
+                                                            "' keeps no record of '" + p + "'"));
+  return r;
+}
+
 }  // namespace svirt

@@ -2,10 +2,14 @@
 #include "core/labeling_driver.h"
 
 #include <glib.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <unordered_map>
 
 #include "core/fault.h"
@@ -383,6 +387,33 @@ LabelingDriver::RecordedFile LabelingDriver::open_recorded(const FileRecord& rec
       out.other = name + "' is now inode " + id.format();
     }
   }
+  // Renamed in its own directory (img -> img.old, perhaps with a new file
+  // put in its place): the directory's entries say where the inode went.
+  if (rec.identity.known()) {
+    for (const std::string& name : names) {
+      std::string dir = name.substr(0, name.rfind('/'));
+      if (dir.empty()) dir = "/";
+      auto parent = open_resource(dir, PathPolicy{});
+      if (!parent || !S_ISDIR(parent->st.st_mode)) continue;
+      UniqueFd dfd(::openat(parent->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dfd.valid()) continue;
+      std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dfd.get()), ::closedir);
+      if (!d) continue;
+      (void)dfd.release();  // the DIR owns it now
+      while (dirent* e = ::readdir(d.get())) {
+        if (e->d_ino != rec.identity.ino) continue;
+        std::string moved = (parent->resolved == "/" ? "" : parent->resolved) + "/" + e->d_name;
+        auto opened = open_resource(moved, path_policy_);
+        if (!opened || static_cast<uint64_t>(opened->st.st_dev) != rec.identity.dev ||
+            static_cast<uint64_t>(opened->st.st_ino) != rec.identity.ino)
+          continue;
+        out.found = Found::kFile;
+        out.moved_to = moved;
+        out.opened = std::move(*opened);
+        return out;
+      }
+    }
+  }
   if (out.found == Found::kReplaced) return out;
   out.found = failed ? Found::kError : Found::kGone;
   return out;
@@ -455,6 +486,9 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
       continue;
     }
     OpenedPath& opened = file.opened;
+    if (!file.moved_to.empty())
+      report.warnings.push_back("'" + rec.path + "' was moved to '" + file.moved_to +
+                                "': restored there");
     if (labels_tree(rec.kind, opened.st)) {
       auto r = restore_tree_of(opened);
       if (!r) {
@@ -654,6 +688,63 @@ RestoreReport LabelingDriver::restore_saved_state_label(const DomainDef& def,
     item.resource.device = "savefile";
   }
   return r;
+}
+
+RestoreReport LabelingDriver::forget_labels(const DomainDef& def,
+                                            const std::vector<std::string>& paths) {
+  RestoreReport report;
+  auto files = state_->load_files();
+  if (!files) {
+    report.errors.push_back(std::move(files).error());
+    return report;
+  }
+  std::vector<std::string> trees;  // their records of originals go too
+  bool changed = false;
+  for (const std::string& path : paths) {
+    // Named as recorded, or by any name that reaches the recorded file now.
+    FileRecord* rec = nullptr;
+    for (auto& [key, r] : *files)
+      if (contains(r.users, def.name) && (r.path == path || contains(r.aliases, path))) rec = &r;
+    if (rec == nullptr) {
+      if (auto opened = open_resource(path, path_policy_)) {
+        FileIdentity id{static_cast<uint64_t>(opened->st.st_dev),
+                        static_cast<uint64_t>(opened->st.st_ino)};
+        FileRecord* r = find_record(*files, id, opened->resolved);
+        if (r != nullptr && contains(r->users, def.name)) rec = r;
+      }
+    }
+    if (rec == nullptr) {
+      report.errors.push_back(make_error(ErrorCode::kNotFound, "domain '" + def.name +
+                                                                   "' has no record of '" +
+                                                                   path + "'"));
+      continue;
+    }
+    RestoredLabel item;
+    item.resource.path = path;
+    item.resource.label = rec->label;
+    item.action = RestoreAction::kForgotten;
+    report.warnings.push_back(
+        "'" + rec->path + "' forgotten for domain '" + def.name +
+        "': left with the label it has now; svirt had set " + rec->label +
+        ", and before that it carried " + label_text(rec->original).value_or("no label") +
+        (rec->identity.known() ? " (inode " + rec->identity.format() + ")" : std::string()));
+    rec->users.erase(std::find(rec->users.begin(), rec->users.end(), def.name));
+    if (rec->users.empty()) {
+      trees.push_back(tree_record_path(rec->path));
+      files->erase(rec->path);
+    }
+    changed = true;
+    report.items.push_back(std::move(item));
+  }
+  if (!changed) return report;
+  if (auto saved = state_->save_files(*files); !saved) {
+    report.errors.push_back(std::move(saved).error());
+    return report;
+  }
+  for (const std::string& t : trees)
+    if (::unlink(t.c_str()) != 0 && errno != ENOENT)
+      report.warnings.push_back("cannot remove tree record '" + t + "': " + g_strerror(errno));
+  return report;
 }
 
 Result<ExecPlan> LabelingDriver::plan_process_label(const DomainDef& def) {

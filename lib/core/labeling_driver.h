@@ -52,6 +52,7 @@ class LabelingDriver final : public SecurityDriver {
   Result<LabelReport> set_saved_state_label(const DomainDef& def,
                                             const std::string& path) override;
   RestoreReport restore_saved_state_label(const DomainDef& def, const std::string& path) override;
+  RestoreReport forget_labels(const DomainDef& def, const std::vector<std::string>& paths) override;
   Result<ExecPlan> plan_process_label(const DomainDef& def) override;
   Result<void> set_socket_label(const DomainDef& def) override;
   Result<void> clear_socket_label(const DomainDef& def) override;
@@ -82,6 +83,7 @@ class LabelingDriver final : public SecurityDriver {
     Found found = Found::kGone;
     OpenedPath opened;   // kFile
     std::string other;   // kReplaced: "NAME' is now inode DEV:INO"
+    std::string moved_to;  // kFile found under a new name in its directory
     Error error;         // kError: why no name could be opened
   };
   RecordedFile open_recorded(const FileRecord& rec) const;

@@ -564,6 +564,24 @@ Result<RestoreReport> SecurityManager::restore_save_label(const std::string& nam
   });
 }
 
+Result<RestoreReport> SecurityManager::forget(const std::string& name,
+                                              const std::vector<std::string>& paths) {
+  auto held = impl_->lock();
+  if (!held) return std::move(held).error();
+  if (auto v = validate_domain_name(name); !v) return std::move(v).error();
+  auto rec = impl_->state->read_domain(name);
+  if (!rec) return std::move(rec).error();
+  DomainDef def;
+  if (rec->has_value()) {
+    auto live = impl_->live_of(**rec);
+    if (!live) return std::move(live).error();
+    def = std::move(*live);
+  } else {
+    def.name = name;  // records without a domain: what recovery left behind
+  }
+  return impl_->driver->forget_labels(def, paths);
+}
+
 Result<void> SecurityManager::set_socket_label(const std::string& name) {
   auto r = impl_->with_live<bool>(name, [&](const DomainDef& live) -> Result<bool> {
     SVIRT_TRY(impl_->driver->set_socket_label(live));

@@ -91,6 +91,7 @@ const char* restore_action_name(RestoreAction a) noexcept {
     case RestoreAction::kKept: return "kept";
     case RestoreAction::kSkipped: return "skipped";
     case RestoreAction::kFailed: return "failed";
+    case RestoreAction::kForgotten: return "forgotten";
   }
   return "failed";
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "core/stack_driver.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace svirt::internal {
@@ -95,6 +96,27 @@ class StackDriver final : public SecurityDriver {
   }
   RestoreReport restore_saved_state_label(const DomainDef& def, const std::string& path) override {
     return backward([&](SecurityDriver& d) { return d.restore_saved_state_label(def, path); });
+  }
+
+  // A path is forgotten by whichever model recorded it; only a path no
+  // model knows is an error.
+  RestoreReport forget_labels(const DomainDef& def, const std::vector<std::string>& paths) override {
+    RestoreReport all;
+    std::vector<std::string> unknown = paths;
+    for (auto& d : drivers_) {
+      RestoreReport r = d->forget_labels(def, paths);
+      for (auto& i : r.items) {
+        unknown.erase(std::remove(unknown.begin(), unknown.end(), i.resource.path), unknown.end());
+        all.items.push_back(std::move(i));
+      }
+      for (auto& w : r.warnings) all.warnings.push_back(std::move(w));
+      for (auto& e : r.errors)
+        if (e.code != ErrorCode::kNotFound) all.errors.push_back(std::move(e));
+    }
+    for (const std::string& p : unknown)
+      all.errors.push_back(make_error(ErrorCode::kNotFound,
+                                      "domain '" + def.name + "' has no record of '" + p + "'"));
+    return all;
   }
 
   // The models' plans in stack order: the child enters each in turn.

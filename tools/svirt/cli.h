@@ -41,6 +41,7 @@ const std::vector<Command>& commands();
 
 // Commands that live in files of their own.
 CommandResult cmd_audit(const Options& o, const std::vector<std::string>& args);
+CommandResult cmd_forget(const Options& o, const std::vector<std::string>& args);
 
 // Opens the manager the options describe; prints the auto-probe note.
 Result<std::unique_ptr<SecurityManager>> open_manager(const Options& o, bool recover = true);

@@ -465,6 +465,8 @@ const std::vector<Command>& commands() {
       {"save-label", "NAME FILE", "label a save file for a domain's process", cmd_save_label},
       {"restore-save-label", "NAME FILE", "give a save file back its label",
        cmd_restore_save_label},
+      {"forget", "NAME PATH...", "drop the records of files release cannot give back",
+       cmd_forget},
       {"mount-options", "NAME", "mount option labelling a dedicated share filesystem",
        cmd_mount_options},
       {"audit", "[PATH...]", "what each recorded domain could reach (policy analysis)",
