@@ -5,6 +5,7 @@
 // disabled, so prepare/release must put real SELinux labels on files and
 // take them back. (Entering labels needs the kernel: the enforce suite.)
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -143,6 +144,55 @@ void test_originals_restored_byte_exact(void**) {
     assert_true(raw_se_label(g_dir + "/odd" + std::to_string(i) + ".img") == originals[i]);
 }
 
+// The identity rules with real SELinux labels: a hard link refused, an
+// image replaced while its VM runs left alone (the newcomer untouched), and
+// given back once the administrator forgets it; a label set since is kept.
+void test_identity_with_real_xattrs(void**) {
+  const std::string orig = "system_u:object_r:virt_image_t:s0";
+  const std::string other = "system_u:object_r:user_home_t:s0";
+  std::string img = g_dir + "/id.img", shadow = g_dir + "/id-shadow", linked = g_dir + "/id-link.img";
+  std::ofstream(img) << "disk";
+  std::ofstream(shadow) << "secret";
+  set_se_label(img, orig);
+  set_se_label(shadow, other);
+  assert_int_equal(link(shadow.c_str(), linked.c_str()), 0);
+  ManagerOptions o;
+  o.driver = "selinux";
+  o.state_dir = g_dir + "/state-id";
+  Config c;
+  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c1023";
+  o.config = c;
+  auto m = SecurityManager::open(o);
+  assert_true(m.ok());
+  auto disk = [](const std::string& path) {
+    return "<domain type='kvm'><name>vm</name><devices><disk type='file' device='disk'>"
+           "<source file='" + path + "'/><target dev='vda'/></disk></devices></domain>";
+  };
+  auto hard = (*m)->prepare(*DomainDef::parse(disk(linked)));
+  assert_false(hard.ok());
+  assert_non_null(strstr(hard.error().message.c_str(), "hard links"));
+  assert_string_equal(se_label(shadow)->c_str(), other.c_str());
+
+  auto p = (*m)->prepare(*DomainDef::parse(disk(img)));
+  assert_true(p.ok());
+  std::string away = g_dir + "/away";
+  assert_int_equal(mkdir(away.c_str(), 0700), 0);
+  assert_int_equal(rename(img.c_str(), (away + "/id.img").c_str()), 0);
+  std::ofstream(img) << "newcomer";
+  set_se_label(img, other);
+  auto r = (*m)->release("vm");
+  assert_true(r.ok());
+  assert_false(r->restore.ok());
+  assert_string_equal(se_label(img)->c_str(), other.c_str());
+  assert_string_equal(se_label(away + "/id.img")->c_str(), p->label.imagelabel.c_str());
+  set_se_label(away + "/id.img", orig);
+  auto f = (*m)->forget("vm", {img});
+  assert_true(f.ok() && f->ok());
+  auto done = (*m)->release("vm");
+  assert_true(done.ok() && done->restore.ok());
+  assert_string_equal(se_label(img)->c_str(), other.c_str());
+}
+
 }  // namespace
 
 int main() {
@@ -169,7 +219,8 @@ int main() {
   }
   unlink(probe.c_str());
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_prepare_release_real_xattrs),
-                                     cmocka_unit_test(test_originals_restored_byte_exact)};
+                                     cmocka_unit_test(test_originals_restored_byte_exact),
+                                     cmocka_unit_test(test_identity_with_real_xattrs)};
   int rc = cmocka_run_group_tests_name("selinux_driver", tests, nullptr, nullptr);
   if (mounted) umount2(tmpl, MNT_DETACH);
   std::string cmd = std::string("rm -rf '") + tmpl + "'";
