@@ -69,11 +69,13 @@ Result<LabelReport> LabelingDriver::leave_shared_alone(const std::string& domain
     }
     // A domain here holding the file with another label conflicts, as it
     // would with prepare().
-    if (auto rec = files->find(opened->resolved); rec != files->end()) {
-      for (const std::string& user : rec->second.users) {
-        if (user == domain || rec->second.label == *r.label) continue;
+    FileIdentity id{static_cast<uint64_t>(opened->st.st_dev),
+                    static_cast<uint64_t>(opened->st.st_ino)};
+    if (const FileRecord* rec = find_record(*files, id, opened->resolved)) {
+      for (const std::string& user : rec->users) {
+        if (user == domain || rec->label == *r.label) continue;
         return make_error(ErrorCode::kConflict, describe_resource(r) + ": in use by domain '" +
-                                                    user + "' with label " + rec->second.label);
+                                                    user + "' with label " + rec->label);
       }
     }
     auto cur = backend_->get_label(opened->fd.get(), opened->resolved);
