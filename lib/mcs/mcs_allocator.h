@@ -3,14 +3,19 @@
 // MCS category-pair allocator: hands out distinct unordered pairs {cA, cB} of
 // a category pool, uniformly at random among the free ones.
 //
-// Every operation costs O(1) expected time at any fill level and never loops
-// retrying random picks: free and taken pairs are kept as the two halves of a
-// permutation of pair indices (a Fisher-Yates shuffle done lazily). The
-// permutation is stored sparsely, as only the slots that differ from the
-// identity, so a c0.c1023 pool (523776 pairs) costs nothing until used.
+// A pair is free when it is neither taken (allocate, reserve) nor excluded
+// (exclude: every pair a live label's categories dominate or are dominated
+// by, see docs/mcs.md). Pairs are bits of a triangular matrix, one row per
+// pool category, and a Fenwick tree over the rows' free counts finds the k-th
+// free pair: allocate, reserve and release cost O(log n + n/64) for a pool of
+// n categories at any fill level, never retrying random picks, and exclude
+// costs O(k n/64) for a set of k pool categories, so a label holding the
+// whole c0.c1023 space takes all 523776 pairs out at once. The matrix takes
+// n * n / 4 bytes (256 KiB for c0.c1023).
 //
 //   auto alloc = McsAllocator::create(CategorySet::span(0, 1023));
 //   for (const McsPair& p : pairs_in_use) alloc->reserve(p);
+//   alloc->exclude(static_label_categories);
 //   std::optional<McsPair> pair = alloc->allocate();  // nullopt: exhausted
 //
 // Thread-safety: none; callers serialize access (the registry holds a lock).
@@ -21,7 +26,7 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "svirt/context.h"
@@ -53,35 +58,58 @@ class McsAllocator {
 
   // A uniformly random free pair, now taken; nullopt when none is free.
   std::optional<McsPair> allocate();
-  // Marks `p` taken; false if already taken or not made of pool categories.
+  // Marks `p` taken; false if already taken or excluded, or not made of pool
+  // categories.
   bool reserve(McsPair p);
-  // Marks `p` free; false if it was not taken.
+  // Marks `p` free; false if it was not taken. An excluded pair stays out of
+  // the draw.
   bool release(McsPair p);
+  // Taken or excluded.
   bool is_taken(McsPair p) const;
 
+  // Takes out of the draw, for the allocator's lifetime, every pool pair P
+  // with P ⊆ `live` or `live` ⊆ P: the pairs a label with categories `live`
+  // dominates or is dominated by. An empty set is dominated by every pair,
+  // a single category by every pair holding it.
+  void exclude(const CategorySet& live);
+  // How many pool pairs exclude(`live`) takes out, on its own.
+  uint64_t related_pairs(const CategorySet& live) const;
+
   uint64_t capacity() const { return capacity_; }
-  uint64_t used() const { return used_; }
+  // Pairs not free: taken or excluded.
+  uint64_t used() const { return capacity_ - free_; }
+  const CategorySet& pool() const { return pool_; }
 
  private:
-  McsAllocator(std::vector<int> categories, uint64_t seed);
+  McsAllocator(const CategorySet& pool, uint64_t seed);
 
-  // Index of a pair of pool positions i < j, and back.
-  static uint32_t pair_index(uint32_t i, uint32_t j);
-  McsPair pair_at(uint32_t index) const;
-  // Pair index of a valid pool pair, nullopt otherwise.
-  std::optional<uint32_t> index_of(McsPair p) const;
+  // Pool positions of `p` (i < j), nullopt when it is not a pair of the pool.
+  std::optional<std::pair<uint32_t, uint32_t>> positions_of(McsPair p) const;
+  uint64_t& word(std::vector<uint64_t>& m, uint32_t i, uint32_t j) {
+    return m[static_cast<size_t>(i) * words_ + j / 64];
+  }
+  bool bit(const std::vector<uint64_t>& m, uint32_t i, uint32_t j) const {
+    return (m[static_cast<size_t>(i) * words_ + j / 64] >> (j % 64)) & 1U;
+  }
+  // Free pairs (i, j) of row i, j > i, counted from the bits.
+  uint32_t count_row(uint32_t i) const;
+  void rebuild_counts();
+  void add_to_row(uint32_t i, int delta);
+  // The row holding the k-th free pair (0-based), and k within that row.
+  uint32_t find_row(uint64_t& k) const;
 
-  uint32_t pair_in_slot(uint32_t slot) const;
-  uint32_t slot_of_pair(uint32_t index) const;
-  void swap_slots(uint32_t a, uint32_t b);
-
+  CategorySet pool_;
   std::vector<int> categories_;    // pool categories, ascending
   std::vector<int16_t> position_;  // category -> index in categories_, -1 if absent
-  uint32_t capacity_ = 0;
-  uint32_t used_ = 0;  // slots [0, used_) hold the taken pairs
-  // Sparse permutation: entries only where slot != pair index.
-  std::unordered_map<uint32_t, uint32_t> slot_to_pair_;
-  std::unordered_map<uint32_t, uint32_t> pair_to_slot_;
+  uint32_t n_ = 0;
+  uint32_t words_ = 0;  // 64-bit words per row
+  uint64_t capacity_ = 0;
+  uint64_t free_ = 0;
+  // Row i, bit j (j > i): pair (i, j) of pool positions.
+  std::vector<uint64_t> taken_;
+  std::vector<uint64_t> excluded_;
+  std::vector<uint32_t> row_free_;  // free pairs per row
+  std::vector<uint64_t> tree_;      // Fenwick tree over row_free_, 1-based
   std::mt19937_64 rng_;
 };
 

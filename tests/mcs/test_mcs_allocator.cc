@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // MCS category-pair allocator: distinct pairs, exhaustion, reserve/release,
-// and agreement with a simple set model under random operations.
+// exclusion of the pairs a live label dominates or is dominated by, and
+// agreement with a simple set model under random operations.
 #include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
@@ -325,6 +326,204 @@ void test_stress_sparse_pool(void** /*state*/) {
 
 void test_stress_large_pool(void** /*state*/) { stress(CategorySet::span(0, 63), 5, 100000); }
 
+// ---- exclude: the pairs a live label dominates or is dominated by ----
+
+// Every pool pair P with P ⊆ live or live ⊆ P, by brute force.
+std::set<PairKey> related_model(const CategorySet& pool, const CategorySet& live) {
+  std::set<PairKey> out;
+  std::vector<int> cats = pool.to_vector();
+  for (size_t j = 1; j < cats.size(); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      CategorySet p = set_of({cats[i], cats[j]});
+      if (p.is_subset_of(live) || live.is_subset_of(p)) out.insert({cats[i], cats[j]});
+    }
+  }
+  return out;
+}
+
+// c0,c1,c2 dominates exactly c0,c1, c0,c2 and c1,c2: the other 25 pairs of
+// c0.c7 come out, those three never.
+void test_exclude_set(void** /*state*/) {
+  McsAllocator a = make(CategorySet::span(0, 7), 11);
+  CategorySet live = set_of({0, 1, 2});
+  assert_int_equal(a.related_pairs(live), 3);
+  a.exclude(live);
+  assert_int_equal(a.used(), 3);
+  for (McsPair p : {McsPair{0, 1}, McsPair{0, 2}, McsPair{1, 2}}) {
+    assert_true(a.is_taken(p));
+    assert_false(a.reserve(p));
+    assert_false(a.release(p));  // excluded, not taken: nothing to free
+  }
+  assert_false(a.is_taken(McsPair{0, 3}));
+  std::set<PairKey> seen;
+  while (auto p = a.allocate()) {
+    assert_false(live.contains(p->c1) && live.contains(p->c2));
+    assert_true(seen.insert(key(*p)).second);
+  }
+  assert_int_equal(seen.size(), 25);
+}
+
+// An empty set is dominated by every pair; one category by every pair that
+// holds it; a set with categories outside the pool by no pair holding those.
+void test_exclude_small_and_foreign_sets(void** /*state*/) {
+  const CategorySet pool = CategorySet::span(0, 7);
+  McsAllocator none = make(pool, 1);
+  assert_int_equal(none.related_pairs(CategorySet()), 28);
+  none.exclude(CategorySet());
+  assert_int_equal(none.used(), 28);
+  assert_false(none.allocate().has_value());
+
+  McsAllocator one = make(pool, 2);
+  assert_int_equal(one.related_pairs(set_of({3})), 7);
+  one.exclude(set_of({3}));
+  assert_int_equal(one.used(), 7);
+  while (auto p = one.allocate()) assert_true(p->c1 != 3 && p->c2 != 3);
+  assert_int_equal(one.used(), 28);
+
+  McsAllocator foreign = make(pool, 3);
+  assert_int_equal(foreign.related_pairs(set_of({100})), 0);
+  assert_int_equal(foreign.related_pairs(set_of({5, 100})), 0);
+  assert_int_equal(foreign.related_pairs(set_of({4, 5, 6, 100})), 3);
+  foreign.exclude(set_of({100}));
+  foreign.exclude(set_of({5, 100}));
+  assert_int_equal(foreign.used(), 0);
+  foreign.exclude(set_of({4, 5, 6, 100}));
+  assert_int_equal(foreign.used(), 3);
+  assert_true(foreign.is_taken(McsPair{4, 6}));
+}
+
+// The whole c0.c1023 space: all 523776 pairs out at once, without a
+// reservation per pair, and nothing to allocate.
+void test_exclude_whole_space(void** /*state*/) {
+  const CategorySet pool = CategorySet::span(0, 1023);
+  for (int round = 0; round < 20; ++round) {
+    McsAllocator a = make(pool, static_cast<uint64_t>(round));
+    assert_true(a.reserve(McsPair{5, 6}));
+    assert_int_equal(a.related_pairs(pool), 523776);
+    a.exclude(pool);
+    assert_int_equal(a.used(), 523776);
+    assert_false(a.allocate().has_value());
+    assert_true(a.is_taken(McsPair{1022, 1023}));
+    // Freeing the reserved pair leaves it excluded.
+    assert_true(a.release(McsPair{5, 6}));
+    assert_true(a.is_taken(McsPair{5, 6}));
+    assert_false(a.allocate().has_value());
+  }
+  // A range short of the space leaves exactly the pairs reaching outside it.
+  McsAllocator b = make(pool, 9);
+  b.exclude(CategorySet::span(0, 1022));
+  assert_int_equal(b.used(), 1023 * 1022 / 2);
+  std::set<PairKey> seen;
+  while (auto p = b.allocate()) {
+    assert_int_equal(p->c2, 1023);
+    seen.insert(key(*p));
+  }
+  assert_int_equal(seen.size(), 1023);
+}
+
+// Picks stay uniform over what exclusion leaves: c0.c5 rules out 15 of the
+// 28 pairs of c0.c7, and each of the other 13 comes out about as often.
+void test_uniform_with_exclusion(void** /*state*/) {
+  const CategorySet pool = CategorySet::span(0, 7);
+  std::map<PairKey, int> counts;
+  const int kTrials = 13000;
+  for (int seed = 0; seed < kTrials; ++seed) {
+    McsAllocator a = make(pool, static_cast<uint64_t>(seed));
+    a.exclude(CategorySet::span(0, 5));
+    auto p = a.allocate();
+    assert_true(p.has_value());
+    counts[key(*p)]++;
+  }
+  assert_int_equal(counts.size(), 13);
+  for (const auto& [pair, n] : counts) {
+    assert_true(pair.second >= 6);
+    // Expected 1000 each, sd ~30.
+    if (n < 700 || n > 1300) fail_msg("pair c%d,c%d picked %d times", pair.first, pair.second, n);
+  }
+}
+
+// Random allocate/reserve/release/exclude against a model of taken and
+// excluded pairs.
+void stress_with_exclusion(const CategorySet& pool, uint64_t seed, int ops) {
+  McsAllocator a = make(pool, seed);
+  std::vector<int> cats = pool.to_vector();
+  const size_t capacity = cats.size() * (cats.size() - 1) / 2;
+  std::set<PairKey> taken, excluded;
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  auto any_cat = [&]() {
+    if (rng() % 10 == 0) return static_cast<int>(rng() % 1024);
+    return cats[rng() % cats.size()];
+  };
+  auto out = [&](const PairKey& k) { return taken.count(k) != 0 || excluded.count(k) != 0; };
+  // Taken pairs that are excluded too count once.
+  auto used_model = [&]() {
+    size_t both = 0;
+    for (const PairKey& k : taken) both += excluded.count(k);
+    return taken.size() + excluded.size() - both;
+  };
+  for (int n = 0; n < ops; ++n) {
+    McsPair p{any_cat(), any_cat()};
+    bool valid = p.c1 < p.c2 && pool.contains(p.c1) && pool.contains(p.c2);
+    switch (rng() % 5) {
+      case 0: {
+        auto got = a.allocate();
+        if (used_model() == capacity) {
+          assert_false(got.has_value());
+        } else {
+          assert_true(got.has_value());
+          if (out(key(*got))) fail_msg("op %d: allocated c%d,c%d, not free", n, got->c1, got->c2);
+          taken.insert(key(*got));
+        }
+        break;
+      }
+      case 1: {
+        bool expect = valid && !out(key(p));
+        assert_int_equal(a.reserve(p), expect);
+        if (expect) taken.insert(key(p));
+        break;
+      }
+      case 2: {
+        if (!taken.empty() && rng() % 2 == 0) {
+          auto it = taken.begin();
+          std::advance(it, rng() % taken.size());
+          p = McsPair{it->first, it->second};
+        }
+        bool expect = taken.count(key(p)) == 1;
+        assert_int_equal(a.release(p), expect);
+        taken.erase(key(p));
+        break;
+      }
+      case 3: {
+        // Rarely, so the pool does not fill at once: 0 to 4 categories.
+        if (rng() % 20 != 0) break;
+        CategorySet live;
+        for (int k = static_cast<int>(rng() % 5); k > 0; --k) live.add(any_cat());
+        if (live.empty() && rng() % 4 != 0) live.add(any_cat());
+        std::set<PairKey> rel = related_model(pool, live);
+        assert_int_equal(a.related_pairs(live), rel.size());
+        a.exclude(live);
+        excluded.insert(rel.begin(), rel.end());
+        break;
+      }
+      default:
+        assert_int_equal(a.is_taken(p), valid && out(key(p)));
+        break;
+    }
+    assert_int_equal(a.used(), used_model());
+    if (used_model() == capacity && rng() % 3 == 0) {
+      a = make(pool, seed + static_cast<uint64_t>(n));  // start over with an empty pool
+      taken.clear();
+      excluded.clear();
+    }
+  }
+}
+
+void test_stress_exclusion(void** /*state*/) {
+  stress_with_exclusion(CategorySet::span(0, 11), 4321, 20000);
+  stress_with_exclusion(set_of({2, 3, 17, 64, 65, 66, 127, 128, 500, 1023}), 99, 20000);
+  stress_with_exclusion(CategorySet::span(60, 135), 7, 20000);
+}
+
 }  // namespace
 
 int main(void) {
@@ -341,6 +540,11 @@ int main(void) {
       cmocka_unit_test(test_stress_small_pool),
       cmocka_unit_test(test_stress_sparse_pool),
       cmocka_unit_test(test_stress_large_pool),
+      cmocka_unit_test(test_exclude_set),
+      cmocka_unit_test(test_exclude_small_and_foreign_sets),
+      cmocka_unit_test(test_exclude_whole_space),
+      cmocka_unit_test(test_uniform_with_exclusion),
+      cmocka_unit_test(test_stress_exclusion),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
