@@ -55,13 +55,7 @@ int teardown(void** st) {
   return 0;
 }
 
-size_t records(const Fixture& f) {
-  auto sd = internal::StateDir::open(f.state);
-  assert_true(sd.ok());
-  auto t = sd->load_files();
-  assert_true(t.ok());
-  return t->size();
-}
+size_t records(const Fixture& f) { return file_records(f.state); }
 
 void test_round_trip(void** st) {
   auto& f = *static_cast<Fixture*>(*st);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "../common/xattr_dir.h"
+#include "state/state_dir.h"
 #include "svirt/config.h"
 #include "svirt/domain.h"
 #include "svirt/manager.h"
@@ -76,6 +77,17 @@ inline std::unique_ptr<SecurityManager> open_test_manager(const std::string& sta
     std::abort();
   }
   return std::move(*m);
+}
+
+// How many files the state directory `state` has records of.
+inline size_t file_records(const std::string& state) {
+  auto sd = internal::StateDir::open(state);
+  auto t = sd ? sd->load_files() : Result<internal::FileTable>(sd.error());
+  if (!t) {
+    std::fprintf(stderr, "files.db: %s\n", t.error().message.c_str());
+    std::abort();
+  }
+  return t->size();
 }
 
 // A <disk> of the image file `path`.

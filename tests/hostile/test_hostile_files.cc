@@ -78,13 +78,7 @@ bool any_contains(const std::vector<std::string>& v, const char* needle) {
   return false;
 }
 
-size_t records(const Fixture& f) {
-  auto sd = internal::StateDir::open(f.state);
-  assert_true(sd.ok());
-  auto t = sd->load_files();
-  assert_true(t.ok());
-  return t->size();
-}
+size_t records(const Fixture& f) { return file_records(f.state); }
 
 // A disk that is a second name of a file elsewhere: refused by default, and
 // the other name's file keeps its label.
