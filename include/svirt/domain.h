@@ -58,15 +58,27 @@ struct SVIRT_EXPORT SourceSecLabel {
 };
 
 enum class DiskType { kFile, kBlock, kDir, kNetwork, kVolume, kNvme, kVhostUser, kVhostVdpa };
+
+// A host PCI address, domain:bus:slot.function. Unset numbers are -1.
+struct SVIRT_EXPORT PciAddress {
+  int domain = -1, bus = -1, slot = -1, function = -1;
+};
 enum class DiskDevice { kDisk, kCdrom, kFloppy, kLun };
 
 // One layer of a disk: the top image, or a <backingStore> below it.
 struct SVIRT_EXPORT DiskSource {
   DiskType type = DiskType::kFile;
-  std::string path;                // file=, dev= or dir=; "" for network/empty media
+  // file=, dev= or dir=; vhostuser: the socket's path=; vhostvdpa: dev=; "" for
+  // network, volume and nvme sources and for empty media.
+  std::string path;
   std::string format;              // <driver type=> / <format type=>, informative only
   std::vector<SourceSecLabel> seclabels;
   std::unique_ptr<DiskSource> backing;  // next <backingStore> with a source, or null
+  // What names a source that is no host path: network <source protocol= name=>,
+  // volume <source pool= volume=>, nvme <source type='pci'><address>.
+  std::string protocol, name;
+  std::string pool, volume;
+  PciAddress nvme;
 
   DiskSource() = default;
   DiskSource(const DiskSource& o);
@@ -84,7 +96,26 @@ struct SVIRT_EXPORT Disk {
 };
 
 enum class ChardevRole { kSerial, kConsole, kChannel, kParallel };
-enum class ChardevType { kFile, kPipe, kDev, kUnix, kPty, kOther };
+// Every <source> type of libvirt's character devices. kOther is never parsed
+// (an unknown type is refused); a definition built in code may use it.
+enum class ChardevType {
+  kFile,
+  kPipe,
+  kDev,
+  kUnix,
+  kPty,
+  kOther,
+  kNull,
+  kVc,
+  kStdio,
+  kUdp,
+  kTcp,
+  kSpicePort,
+  kSpiceVmc,
+  kQemuVdagent,
+  kDbus,
+  kNmdm
+};
 
 struct SVIRT_EXPORT Chardev {
   ChardevRole role = ChardevRole::kSerial;
@@ -94,9 +125,22 @@ struct SVIRT_EXPORT Chardev {
   std::vector<SourceSecLabel> seclabels;
   std::string name() const;  // "serial0", "channel1", ... by position
   int index = 0;             // position among chardevs of this role
+  std::string log_file;      // <log file=>: QEMU writes the device's output there too
 };
 
-enum class HostdevType { kUsb, kPci, kScsi, kMdev, kOther };
+// <hostdev mode='subsystem'> types, then mode='capabilities' ones (storage,
+// misc, net). kOther is never parsed (an unknown type is refused).
+enum class HostdevType {
+  kUsb,
+  kPci,
+  kScsi,
+  kMdev,
+  kOther,
+  kScsiHost,     // vhost-scsi: <source protocol='vhost' wwpn=>
+  kCapsStorage,  // <source><block>: a host block device
+  kCapsMisc,     // <source><char>: a host character device
+  kCapsNet,      // <source><interface>: a host network interface
+};
 
 struct SVIRT_EXPORT Hostdev {
   HostdevType type = HostdevType::kOther;
@@ -108,12 +152,49 @@ struct SVIRT_EXPORT Hostdev {
   int scsi_bus = -1, scsi_target = -1, scsi_unit = -1;
   std::string mdev_uuid;
   bool readonly = false, shareable = false;
+  bool scsi_iscsi = false;     // SCSI <source protocol='iscsi'>: a remote LUN
+  std::string scsi_host_wwpn;  // scsi_host: the vhost-scsi target's wwpn=
+  std::string caps_source;     // storage: <block>; misc: <char>; net: <interface>
 };
 
+enum class FilesystemType { kMount, kTemplate, kFile, kBlock, kRam, kBind, kVolume };
+
 struct SVIRT_EXPORT Filesystem {
-  std::string source_dir;  // <source dir=> (type mount)
+  std::string source_dir;  // <source dir=> (types mount and bind)
   std::string target;      // <target dir=> (the mount tag)
   bool readonly = false;
+  FilesystemType type = FilesystemType::kMount;
+  // file: <source file=>; block: <source dev=>; template: <source name=>;
+  // volume: <source pool= volume=> as "POOL/VOLUME".
+  std::string source;
+  std::string socket;  // mount: <source socket=>, an external virtiofsd's
+};
+
+// <interface type=...>, each of libvirt's types.
+enum class InterfaceType {
+  kNetwork,
+  kBridge,
+  kDirect,
+  kHostdev,
+  kUser,
+  kEthernet,
+  kVhostUser,
+  kServer,
+  kClient,
+  kMcast,
+  kUdp,
+  kVdpa,
+  kNull,
+  kVds,
+  kInternal
+};
+
+struct SVIRT_EXPORT Interface {
+  InterfaceType type = InterfaceType::kUser;
+  int index = 0;        // position among the domain's interfaces ("net0", ...)
+  std::string path;     // vhostuser: <source path=>; vdpa: <source dev=>
+  bool server = false;  // vhostuser mode='server': QEMU creates the socket
+  PciAddress pci;       // hostdev: <source><address type='pci'>
 };
 
 struct SVIRT_EXPORT Tpm {
@@ -173,6 +254,7 @@ class SVIRT_EXPORT DomainDef {
   std::vector<Tpm> tpms;
   std::vector<MemoryDevice> memory_devices;
   MemoryBacking memory_backing;
+  std::vector<Interface> interfaces;
 
   // Parses and validates a whole <domain> document.
   static Result<DomainDef> parse(std::string_view xml);

@@ -21,6 +21,8 @@ Result<Disk> parse_disk(const xmlNode* node, const std::vector<SecLabelDef>& dom
 // The role of a <serial>/<console>/<channel>/<parallel> element, or nullopt.
 std::optional<ChardevRole> chardev_role(const xmlNode* node);
 const char* chardev_role_name(ChardevRole role);
+// libvirt's name of a chardev type ("file", "pty", ...); "other" for kOther.
+const char* chardev_type_name(ChardevType type);
 
 // `index` is the position among chardevs of the same role.
 Result<Chardev> parse_chardev(const xmlNode* node, ChardevRole role, int index,
@@ -28,8 +30,16 @@ Result<Chardev> parse_chardev(const xmlNode* node, ChardevRole role, int index,
 
 Result<Hostdev> parse_hostdev(const xmlNode* node);
 
-// Filesystems of types other than 'mount' are not modelled: nullopt.
-Result<std::optional<Filesystem>> parse_filesystem(const xmlNode* node);
+// A PCI <address domain= bus= slot= function=> (null: missing); `who` names
+// its owner in errors.
+Result<PciAddress> parse_pci_address(const xmlNode* address, const std::string& who);
+
+Result<Filesystem> parse_filesystem(const xmlNode* node);
+const char* filesystem_type_name(FilesystemType type);
+
+// `index` is the position among the domain's interfaces.
+Result<Interface> parse_interface(const xmlNode* node, int index);
+const char* interface_type_name(InterfaceType type);
 
 // `arch` is the domain's <os><type arch=> (host_arch() when absent): the
 // default TPM version depends on it.

@@ -57,8 +57,40 @@ const char* path_attr_for(DiskType type) {
   return nullptr;
 }
 
+// Types whose source is a host path; every one of them requires it.
 bool is_local(DiskType type) {
-  return type == DiskType::kFile || type == DiskType::kBlock || type == DiskType::kDir;
+  return type == DiskType::kFile || type == DiskType::kBlock || type == DiskType::kDir ||
+         type == DiskType::kVhostUser || type == DiskType::kVhostVdpa;
+}
+
+// The source of a network, volume or nvme layer: what names it instead of
+// a host path. libvirt requires each of these attributes.
+Result<void> parse_named_source(const xmlNode* source, const std::string& where,
+                                DiskSource* layer) {
+  switch (layer->type) {
+    case DiskType::kNetwork:
+      layer->protocol = attr(source, "protocol").value_or("");
+      if (layer->protocol.empty()) return invalid(where + ": network source needs protocol=");
+      layer->name = attr(source, "name").value_or("");
+      return ok();
+    case DiskType::kVolume:
+      layer->pool = attr(source, "pool").value_or("");
+      layer->volume = attr(source, "volume").value_or("");
+      if (layer->pool.empty() || layer->volume.empty())
+        return invalid(where + ": volume source needs pool= and volume=");
+      return ok();
+    case DiskType::kNvme: {
+      std::string type = attr(source, "type").value_or("");
+      if (type != "pci")
+        return invalid(where + ": nvme source type " + quoted(type) + " is not 'pci'");
+      Result<PciAddress> a = parse_pci_address(first_child(source, "address"), where);
+      if (!a) return a.error();
+      layer->nvme = *a;
+      return ok();
+    }
+    default:
+      return ok();
+  }
 }
 
 // Fills one layer from its <source> element (which may be null).
@@ -71,9 +103,23 @@ Result<void> parse_layer(const xmlNode* source, const std::string& who,
     SVIRT_TRY(require_absolute(layer->path, where));
     where += " " + quoted(layer->path);
   }
+  SVIRT_TRY(parse_named_source(source, where, layer));
   Result<std::vector<SourceSecLabel>> labels = parse_source_seclabels(source, domain_labels);
   if (!labels) return labels.error().wrap(where);
   layer->seclabels = std::move(labels).value();
+  return ok();
+}
+
+// A drive that may be empty still needs what names its source once it has one.
+Result<void> require_source(const xmlNode* source, const DiskSource& layer, const std::string& who,
+                            bool may_be_empty) {
+  if (is_local(layer.type)) {
+    if (layer.path.empty() && !may_be_empty)
+      return invalid(who + ": <source " + path_attr_for(layer.type) + "=> is required" +
+                     (may_be_empty ? std::string() : " (only cdrom and floppy may be empty)"));
+    return ok();
+  }
+  if (source == nullptr && !may_be_empty) return invalid(who + ": <source> is required");
   return ok();
 }
 
@@ -102,12 +148,10 @@ Result<Disk> parse_disk(const xmlNode* node, const std::vector<SecLabelDef>& dom
     d.source.format = attr(driver, "type").value_or("");
   }
 
-  SVIRT_TRY(parse_layer(first_child(node, "source"), who, domain_labels, &d.source));
+  const xmlNode* source = first_child(node, "source");
+  SVIRT_TRY(parse_layer(source, who, domain_labels, &d.source));
   bool removable = d.device == DiskDevice::kCdrom || d.device == DiskDevice::kFloppy;
-  if (d.source.path.empty() && is_local(d.source.type) && !removable) {
-    return invalid(who + ": <source " + path_attr_for(d.source.type) +
-                   "=> is required (only cdrom and floppy may be empty)");
-  }
+  SVIRT_TRY(require_source(source, d.source, who, removable));
 
   DiskSource* tail = &d.source;
   int depth = 0;
@@ -126,10 +170,9 @@ Result<Disk> parse_disk(const xmlNode* node, const std::vector<SecLabelDef>& dom
     if (const xmlNode* fmt = first_child(bs, "format")) {
       layer->format = attr(fmt, "type").value_or("");
     }
-    SVIRT_TRY(parse_layer(first_child(bs, "source"), layer_who, domain_labels, layer.get()));
-    if (layer->path.empty() && is_local(layer->type)) {
-      return invalid(layer_who + ": <source " + path_attr_for(layer->type) + "=> is required");
-    }
+    const xmlNode* bs_source = first_child(bs, "source");
+    SVIRT_TRY(parse_layer(bs_source, layer_who, domain_labels, layer.get()));
+    SVIRT_TRY(require_source(bs_source, *layer, layer_who, /*may_be_empty=*/false));
     tail->backing = std::move(layer);
     tail = tail->backing.get();
   }

@@ -9,16 +9,30 @@
 
 namespace svirt {
 
-DiskSource::DiskSource(const DiskSource& o)
-    : type(o.type), path(o.path), format(o.format), seclabels(o.seclabels) {
+namespace {
+
+// One layer's own fields, everything but the chain below it.
+void copy_layer(const DiskSource& from, DiskSource* to) {
+  to->type = from.type;
+  to->path = from.path;
+  to->format = from.format;
+  to->seclabels = from.seclabels;
+  to->protocol = from.protocol;
+  to->name = from.name;
+  to->pool = from.pool;
+  to->volume = from.volume;
+  to->nvme = from.nvme;
+}
+
+}  // namespace
+
+DiskSource::DiskSource(const DiskSource& o) {
+  copy_layer(o, this);
   // Copy the chain iteratively: a chain built in code has no depth bound.
   DiskSource* tail = this;
   for (const DiskSource* from = o.backing.get(); from != nullptr; from = from->backing.get()) {
     auto layer = std::make_unique<DiskSource>();
-    layer->type = from->type;
-    layer->path = from->path;
-    layer->format = from->format;
-    layer->seclabels = from->seclabels;
+    copy_layer(*from, layer.get());
     tail->backing = std::move(layer);
     tail = tail->backing.get();
   }

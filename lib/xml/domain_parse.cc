@@ -84,6 +84,7 @@ Result<OsDef> parse_os(const xmlNode* os) {
 
 Result<void> parse_devices(const xmlNode* devices, std::string_view arch, DomainDef* def) {
   int role_count[4] = {0, 0, 0, 0};
+  int interface_count = 0;
   for (const xmlNode* n : internal::child_elements(devices)) {
     if (internal::is_element(n, "disk")) {
       Result<Disk> d = internal::parse_disk(n, def->seclabels);
@@ -100,9 +101,13 @@ Result<void> parse_devices(const xmlNode* devices, std::string_view arch, Domain
       if (!h) return h.error();
       def->hostdevs.push_back(std::move(h).value());
     } else if (internal::is_element(n, "filesystem")) {
-      Result<std::optional<Filesystem>> fs = internal::parse_filesystem(n);
+      Result<Filesystem> fs = internal::parse_filesystem(n);
       if (!fs) return fs.error();
-      if (*fs) def->filesystems.push_back(std::move(**fs));
+      def->filesystems.push_back(std::move(fs).value());
+    } else if (internal::is_element(n, "interface")) {
+      Result<Interface> i = internal::parse_interface(n, interface_count++);
+      if (!i) return i.error();
+      def->interfaces.push_back(std::move(i).value());
     } else if (internal::is_element(n, "tpm")) {
       Result<Tpm> t = internal::parse_tpm(n, arch);
       if (!t) return t.error();
@@ -231,13 +236,9 @@ Result<DeviceDef> DeviceDef::parse(std::string_view xml, const DomainDef& domain
     if (!h) return h.error();
     dev.hostdevs.push_back(std::move(h).value());
   } else if (internal::is_element(root, "filesystem")) {
-    Result<std::optional<Filesystem>> fs = internal::parse_filesystem(root);
+    Result<Filesystem> fs = internal::parse_filesystem(root);
     if (!fs) return fs.error();
-    if (!*fs) {
-      return invalid("filesystem: type " + quoted(attr(root, "type").value_or("")) +
-                     " is not supported (only 'mount')");
-    }
-    dev.filesystems.push_back(std::move(**fs));
+    dev.filesystems.push_back(std::move(fs).value());
   } else {
     return invalid("device XML: <" + internal::element_name(root) +
                    "> is not a device svirt handles (disk, hostdev, serial, console, channel, "

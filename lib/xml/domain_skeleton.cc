@@ -52,24 +52,6 @@ const char* disk_device_name(DiskDevice d) {
   return "disk";
 }
 
-const char* chardev_type_name(ChardevType t) {
-  switch (t) {
-    case ChardevType::kFile:
-      return "file";
-    case ChardevType::kPipe:
-      return "pipe";
-    case ChardevType::kDev:
-      return "dev";
-    case ChardevType::kUnix:
-      return "unix";
-    case ChardevType::kPty:
-      return "pty";
-    case ChardevType::kOther:
-      return "null";
-  }
-  return "pty";
-}
-
 const char* source_attr(DiskType t) {
   switch (t) {
     case DiskType::kFile:
@@ -95,12 +77,34 @@ void add_source_seclabels(xmlNode* source, const std::vector<SourceSecLabel>& la
   }
 }
 
+void set_pci_address(xmlNode* a, const PciAddress& pci) {
+  set_attr(a, "domain", hex(pci.domain, 4));
+  set_attr(a, "bus", hex(pci.bus, 2));
+  set_attr(a, "slot", hex(pci.slot, 2));
+  set_attr(a, "function", hex(pci.function, 1));
+}
+
 void add_disk_source(xmlNode* parent, const DiskSource& src) {
-  if (src.path.empty() && src.seclabels.empty()) return;
+  bool named = (src.type == DiskType::kNetwork && !src.protocol.empty()) ||
+               (src.type == DiskType::kVolume && !src.pool.empty()) ||
+               (src.type == DiskType::kNvme && src.nvme.bus >= 0);
+  if (src.path.empty() && src.seclabels.empty() && !named) return;
   xmlNode* source = add_element(parent, "source");
   const char* a = source_attr(src.type);
   if (a != nullptr && !src.path.empty()) set_attr(source, a, src.path);
   if (src.type == DiskType::kVhostUser) set_attr(source, "type", "unix");
+  if (src.type == DiskType::kNetwork) {
+    if (!src.protocol.empty()) set_attr(source, "protocol", src.protocol);
+    if (!src.name.empty()) set_attr(source, "name", src.name);
+  }
+  if (src.type == DiskType::kVolume) {
+    if (!src.pool.empty()) set_attr(source, "pool", src.pool);
+    if (!src.volume.empty()) set_attr(source, "volume", src.volume);
+  }
+  if (src.type == DiskType::kNvme) {
+    set_attr(source, "type", "pci");
+    if (src.nvme.bus >= 0) set_pci_address(add_element(source, "address"), src.nvme);
+  }
   add_source_seclabels(source, src.seclabels);
 }
 
@@ -128,13 +132,16 @@ void add_disk(xmlNode* devices, const Disk& d) {
 
 void add_chardev(xmlNode* devices, const Chardev& c) {
   xmlNode* n = add_element(devices, chardev_role_name(c.role));
-  set_attr(n, "type", chardev_type_name(c.type));
+  // A type the parser does not know is written as the one without a source.
+  set_attr(n, "type", c.type == ChardevType::kOther ? "null" : chardev_type_name(c.type));
   // A bind-mode unix socket without a path still needs <source mode="bind">.
-  if (c.path.empty() && c.seclabels.empty() && !(c.type == ChardevType::kUnix && c.bind)) return;
-  xmlNode* source = add_element(n, "source");
-  if (!c.path.empty()) set_attr(source, "path", c.path);
-  if (c.type == ChardevType::kUnix) set_attr(source, "mode", c.bind ? "bind" : "connect");
-  add_source_seclabels(source, c.seclabels);
+  if (!c.path.empty() || !c.seclabels.empty() || (c.type == ChardevType::kUnix && c.bind)) {
+    xmlNode* source = add_element(n, "source");
+    if (!c.path.empty()) set_attr(source, "path", c.path);
+    if (c.type == ChardevType::kUnix) set_attr(source, "mode", c.bind ? "bind" : "connect");
+    add_source_seclabels(source, c.seclabels);
+  }
+  if (!c.log_file.empty()) set_attr(add_element(n, "log"), "file", c.log_file);
 }
 
 void add_hostdev(xmlNode* devices, const Hostdev& h) {
@@ -158,15 +165,17 @@ void add_hostdev(xmlNode* devices, const Hostdev& h) {
     case HostdevType::kPci: {
       set_attr(n, "type", "pci");
       xmlNode* a = add_element(add_element(n, "source"), "address");
-      set_attr(a, "domain", hex(h.pci_domain, 4));
-      set_attr(a, "bus", hex(h.pci_bus, 2));
-      set_attr(a, "slot", hex(h.pci_slot, 2));
-      set_attr(a, "function", hex(h.pci_function, 1));
+      set_pci_address(a, PciAddress{h.pci_domain, h.pci_bus, h.pci_slot, h.pci_function});
       break;
     }
     case HostdevType::kScsi: {
       set_attr(n, "type", "scsi");
       source = add_element(n, "source");
+      if (h.scsi_iscsi) {
+        // The remote LUN's name and host are not modelled.
+        set_attr(source, "protocol", "iscsi");
+        break;
+      }
       set_attr(add_element(source, "adapter"), "name", h.scsi_adapter);
       xmlNode* a = add_element(source, "address");
       set_attr(a, "bus", std::to_string(h.scsi_bus));
@@ -178,6 +187,26 @@ void add_hostdev(xmlNode* devices, const Hostdev& h) {
       set_attr(n, "type", "mdev");
       set_attr(add_element(add_element(n, "source"), "address"), "uuid", h.mdev_uuid);
       break;
+    case HostdevType::kScsiHost:
+      set_attr(n, "type", "scsi_host");
+      source = add_element(n, "source");
+      set_attr(source, "protocol", "vhost");
+      set_attr(source, "wwpn", h.scsi_host_wwpn);
+      break;
+    case HostdevType::kCapsStorage:
+    case HostdevType::kCapsMisc:
+    case HostdevType::kCapsNet: {
+      const char* type = h.type == HostdevType::kCapsStorage ? "storage"
+                         : h.type == HostdevType::kCapsMisc  ? "misc"
+                                                             : "net";
+      const char* child = h.type == HostdevType::kCapsStorage ? "block"
+                          : h.type == HostdevType::kCapsMisc  ? "char"
+                                                              : "interface";
+      set_attr(n, "mode", "capabilities");
+      set_attr(n, "type", type);
+      add_text_element(add_element(n, "source"), child, h.caps_source);
+      break;
+    }
     case HostdevType::kOther:
       // Nothing modelled to write back faithfully.
       xmlUnlinkNode(n);
@@ -186,6 +215,65 @@ void add_hostdev(xmlNode* devices, const Hostdev& h) {
   }
   if (h.readonly) add_element(n, "readonly");
   if (h.shareable) add_element(n, "shareable");
+}
+
+void add_filesystem(xmlNode* devices, const Filesystem& fs) {
+  xmlNode* n = add_element(devices, "filesystem");
+  set_attr(n, "type", filesystem_type_name(fs.type));
+  xmlNode* source = nullptr;
+  auto src = [&]() { return source != nullptr ? source : (source = add_element(n, "source")); };
+  switch (fs.type) {
+    case FilesystemType::kMount:
+    case FilesystemType::kBind:
+      if (!fs.source_dir.empty()) set_attr(src(), "dir", fs.source_dir);
+      if (!fs.socket.empty() && fs.type == FilesystemType::kMount)
+        set_attr(src(), "socket", fs.socket);
+      break;
+    case FilesystemType::kFile:
+      set_attr(src(), "file", fs.source);
+      break;
+    case FilesystemType::kBlock:
+      set_attr(src(), "dev", fs.source);
+      break;
+    case FilesystemType::kTemplate:
+      set_attr(src(), "name", fs.source);
+      break;
+    case FilesystemType::kVolume: {
+      std::size_t slash = fs.source.find('/');
+      set_attr(src(), "pool", fs.source.substr(0, slash));
+      set_attr(src(), "volume", slash == std::string::npos ? "" : fs.source.substr(slash + 1));
+      break;
+    }
+    case FilesystemType::kRam:
+      break;
+  }
+  set_attr(add_element(n, "target"), "dir", fs.target);
+  if (fs.readonly) add_element(n, "readonly");
+}
+
+void add_interface(xmlNode* devices, const Interface& i) {
+  xmlNode* n = add_element(devices, "interface");
+  set_attr(n, "type", interface_type_name(i.type));
+  switch (i.type) {
+    case InterfaceType::kVhostUser: {
+      xmlNode* source = add_element(n, "source");
+      set_attr(source, "type", "unix");
+      set_attr(source, "path", i.path);
+      set_attr(source, "mode", i.server ? "server" : "client");
+      break;
+    }
+    case InterfaceType::kVdpa:
+      set_attr(add_element(n, "source"), "dev", i.path);
+      break;
+    case InterfaceType::kHostdev: {
+      xmlNode* a = add_element(add_element(n, "source"), "address");
+      set_attr(a, "type", "pci");
+      set_pci_address(a, i.pci);
+      break;
+    }
+    default:
+      break;
+  }
 }
 
 void add_os(xmlNode* root, const OsDef& os) {
@@ -242,13 +330,8 @@ XmlDocPtr build_domain_skeleton(const DomainDef& def) {
   add_os(root, def.os);
   xmlNode* devices = add_element(root, "devices");
   for (const Disk& d : def.disks) add_disk(devices, d);
-  for (const Filesystem& fs : def.filesystems) {
-    xmlNode* n = add_element(devices, "filesystem");
-    set_attr(n, "type", "mount");
-    if (!fs.source_dir.empty()) set_attr(add_element(n, "source"), "dir", fs.source_dir);
-    set_attr(add_element(n, "target"), "dir", fs.target);
-    if (fs.readonly) add_element(n, "readonly");
-  }
+  for (const Filesystem& fs : def.filesystems) add_filesystem(devices, fs);
+  for (const Interface& i : def.interfaces) add_interface(devices, i);
   for (const Hostdev& h : def.hostdevs) add_hostdev(devices, h);
   for (const Chardev& c : def.chardevs) add_chardev(devices, c);
   for (const Tpm& t : def.tpms) add_tpm(devices, t);

@@ -55,28 +55,24 @@ Result<void> parse_usb(const xmlNode* source, const std::string& who, Hostdev* h
 }
 
 Result<void> parse_pci(const xmlNode* source, const std::string& who, Hostdev* h) {
-  const xmlNode* address = first_child(source, "address");
-  if (address == nullptr) return invalid(who + ": <source> needs <address>");
-  Result<int> domain = bounded(address, "domain", 0xffff, who);
-  if (!domain) return domain.error();
-  Result<int> bus = bounded(address, "bus", 0xff, who);
-  if (!bus) return bus.error();
-  Result<int> slot = bounded(address, "slot", 0x1f, who);
-  if (!slot) return slot.error();
-  Result<int> function = bounded(address, "function", 7, who);
-  if (!function) return function.error();
-  if (*bus < 0 || *slot < 0) return invalid(who + ": <address> needs bus= and slot=");
-  // libvirt takes a missing domain or function as 0.
-  h->pci_domain = *domain < 0 ? 0 : *domain;
-  h->pci_bus = *bus;
-  h->pci_slot = *slot;
-  h->pci_function = *function < 0 ? 0 : *function;
+  Result<PciAddress> a = parse_pci_address(first_child(source, "address"), who);
+  if (!a) return a.error();
+  h->pci_domain = a->domain;
+  h->pci_bus = a->bus;
+  h->pci_slot = a->slot;
+  h->pci_function = a->function;
   return ok();
 }
 
 Result<void> parse_scsi(const xmlNode* source, const std::string& who, Hostdev* h) {
   // iSCSI hostdevs name a remote LUN, nothing on the host to label.
-  if (attr(source, "protocol").value_or("adapter") != "adapter") return ok();
+  std::string protocol = attr(source, "protocol").value_or("adapter");
+  if (protocol == "iscsi") {
+    h->scsi_iscsi = true;
+    return ok();
+  }
+  if (protocol != "adapter")
+    return invalid(who + ": <source protocol=" + quoted(protocol) + ">: not 'adapter' or 'iscsi'");
   const xmlNode* adapter = first_child(source, "adapter");
   std::optional<std::string> name = adapter ? attr(adapter, "name") : std::nullopt;
   if (!name || name->empty()) return invalid(who + ": <source> needs <adapter name=>");
@@ -111,7 +107,63 @@ Result<void> parse_mdev(const xmlNode* source, const std::string& who, Hostdev* 
   return ok();
 }
 
+// vhost-scsi: the host's target is named by its WWPN.
+Result<void> parse_scsi_host(const xmlNode* source, const std::string& who, Hostdev* h) {
+  std::string protocol = attr(source, "protocol").value_or("");
+  if (protocol != "vhost")
+    return invalid(who + ": <source protocol=" + quoted(protocol) + ">: must be 'vhost'");
+  h->scsi_host_wwpn = attr(source, "wwpn").value_or("");
+  if (h->scsi_host_wwpn.empty()) return invalid(who + ": <source> needs wwpn=");
+  return ok();
+}
+
+// mode='capabilities': a host device node (storage, misc) or network
+// interface (net) named by the text of one <source> child.
+Result<Hostdev> parse_capabilities(const xmlNode* node, Hostdev h) {
+  std::string type = attr(node, "type").value_or("");
+  const std::string who = "hostdev capabilities " + quoted(type);
+  const char* child = nullptr;
+  if (type == "storage") {
+    h.type = HostdevType::kCapsStorage;
+    child = "block";
+  } else if (type == "misc") {
+    h.type = HostdevType::kCapsMisc;
+    child = "char";
+  } else if (type == "net") {
+    h.type = HostdevType::kCapsNet;
+    child = "interface";
+  } else {
+    return invalid(who + ": unknown type (expected storage, misc or net)");
+  }
+  const xmlNode* n = first_child(first_child(node, "source"), child);
+  if (n != nullptr) h.caps_source = text_of(n);
+  if (h.caps_source.empty()) return invalid(who + ": missing <source><" + child + ">");
+  if (h.type != HostdevType::kCapsNet)
+    SVIRT_TRY(require_absolute(h.caps_source, who + ": <source><" + child + ">"));
+  return h;
+}
+
 }  // namespace
+
+Result<PciAddress> parse_pci_address(const xmlNode* address, const std::string& who) {
+  if (address == nullptr) return invalid(who + ": <source> needs <address>");
+  Result<int> domain = bounded(address, "domain", 0xffff, who);
+  if (!domain) return domain.error();
+  Result<int> bus = bounded(address, "bus", 0xff, who);
+  if (!bus) return bus.error();
+  Result<int> slot = bounded(address, "slot", 0x1f, who);
+  if (!slot) return slot.error();
+  Result<int> function = bounded(address, "function", 7, who);
+  if (!function) return function.error();
+  if (*bus < 0 || *slot < 0) return invalid(who + ": <address> needs bus= and slot=");
+  // libvirt takes a missing domain or function as 0.
+  PciAddress a;
+  a.domain = *domain < 0 ? 0 : *domain;
+  a.bus = *bus;
+  a.slot = *slot;
+  a.function = *function < 0 ? 0 : *function;
+  return a;
+}
 
 Result<Hostdev> parse_hostdev(const xmlNode* node) {
   Hostdev h;
@@ -119,7 +171,11 @@ Result<Hostdev> parse_hostdev(const xmlNode* node) {
   h.shareable = first_child(node, "shareable") != nullptr;
   std::string mode = attr(node, "mode").value_or("subsystem");
   std::string type = attr(node, "type").value_or("");
-  if (mode != "subsystem") return h;  // capabilities mode: not modelled
+  if (mode == "capabilities") return parse_capabilities(node, std::move(h));
+  if (mode != "subsystem") {
+    return invalid("hostdev: unknown mode " + quoted(mode) +
+                   " (expected subsystem or capabilities)");
+  }
   const std::string who = "hostdev " + (type.empty() ? std::string("(no type)") : type);
   if (type.empty()) return make_error(ErrorCode::kInvalidInput, "hostdev: missing type=");
   const xmlNode* source = first_child(node, "source");
@@ -131,8 +187,10 @@ Result<Hostdev> parse_hostdev(const xmlNode* node) {
     h.type = HostdevType::kScsi;
   else if (type == "mdev")
     h.type = HostdevType::kMdev;
+  else if (type == "scsi_host")
+    h.type = HostdevType::kScsiHost;
   else
-    return h;  // scsi_host and others: not modelled
+    return invalid(who + ": unknown type (expected usb, pci, scsi, scsi_host or mdev)");
   if (source == nullptr) return invalid(who + ": missing <source>");
   switch (h.type) {
     case HostdevType::kUsb:
@@ -147,7 +205,10 @@ Result<Hostdev> parse_hostdev(const xmlNode* node) {
     case HostdevType::kMdev:
       SVIRT_TRY(parse_mdev(source, who, &h));
       break;
-    case HostdevType::kOther:
+    case HostdevType::kScsiHost:
+      SVIRT_TRY(parse_scsi_host(source, who, &h));
+      break;
+    default:
       break;
   }
   return h;

@@ -8,22 +8,89 @@
 
 namespace svirt::internal {
 
-Result<std::optional<Filesystem>> parse_filesystem(const xmlNode* node) {
-  // libvirt's default filesystem type is mount.
-  if (attr(node, "type").value_or("mount") != "mount") return std::optional<Filesystem>();
+namespace {
+
+struct FsTypeName {
+  FilesystemType type;
+  const char* name;
+};
+
+constexpr FsTypeName kFsTypes[] = {
+    {FilesystemType::kMount, "mount"},   {FilesystemType::kTemplate, "template"},
+    {FilesystemType::kFile, "file"},     {FilesystemType::kBlock, "block"},
+    {FilesystemType::kRam, "ram"},       {FilesystemType::kBind, "bind"},
+    {FilesystemType::kVolume, "volume"},
+};
+
+}  // namespace
+
+const char* filesystem_type_name(FilesystemType type) {
+  for (const FsTypeName& t : kFsTypes)
+    if (t.type == type) return t.name;
+  return "mount";
+}
+
+Result<Filesystem> parse_filesystem(const xmlNode* node) {
   Filesystem fs;
   if (const xmlNode* target = first_child(node, "target")) {
     fs.target = attr(target, "dir").value_or("");
   }
   const std::string who =
       "filesystem" + (fs.target.empty() ? std::string() : " " + quoted(fs.target));
-  // A virtiofs filesystem may name only a socket of an external daemon.
-  if (const xmlNode* source = first_child(node, "source")) {
-    fs.source_dir = attr(source, "dir").value_or("");
+  // libvirt's default filesystem type is mount.
+  std::string type = attr(node, "type").value_or("mount");
+  bool known = false;
+  for (const FsTypeName& t : kFsTypes) {
+    if (type != t.name) continue;
+    fs.type = t.type;
+    known = true;
   }
-  if (!fs.source_dir.empty()) SVIRT_TRY(require_absolute(fs.source_dir, who + ": source"));
+  if (!known) return make_error(ErrorCode::kInvalidInput, who + ": unknown type " + quoted(type));
   fs.readonly = first_child(node, "readonly") != nullptr;
-  return std::optional<Filesystem>(std::move(fs));
+  const xmlNode* source = first_child(node, "source");
+  auto source_attr = [&](const char* name) { return attr(source, name).value_or(""); };
+  auto required = [&](const std::string& value, const char* what) -> Result<void> {
+    if (value.empty())
+      return make_error(ErrorCode::kInvalidInput,
+                        who + ": type " + quoted(type) + " needs <source " + what + "=>");
+    return ok();
+  };
+  switch (fs.type) {
+    case FilesystemType::kMount:
+      // A virtiofs filesystem may name only the socket of an external daemon.
+      fs.source_dir = source_attr("dir");
+      fs.socket = source_attr("socket");
+      if (!fs.source_dir.empty()) SVIRT_TRY(require_absolute(fs.source_dir, who + ": source"));
+      if (!fs.socket.empty()) SVIRT_TRY(require_absolute(fs.socket, who + ": source socket"));
+      break;
+    case FilesystemType::kBind:
+      fs.source_dir = source_attr("dir");  // a directory of the guest's own
+      break;
+    case FilesystemType::kFile:
+      fs.source = source_attr("file");
+      SVIRT_TRY(required(fs.source, "file"));
+      SVIRT_TRY(require_absolute(fs.source, who + ": source"));
+      break;
+    case FilesystemType::kBlock:
+      fs.source = source_attr("dev");
+      SVIRT_TRY(required(fs.source, "dev"));
+      SVIRT_TRY(require_absolute(fs.source, who + ": source"));
+      break;
+    case FilesystemType::kTemplate:
+      fs.source = source_attr("name");
+      SVIRT_TRY(required(fs.source, "name"));
+      break;
+    case FilesystemType::kVolume: {
+      std::string pool = source_attr("pool"), volume = source_attr("volume");
+      SVIRT_TRY(required(pool, "pool"));
+      SVIRT_TRY(required(volume, "volume"));
+      fs.source = pool + "/" + volume;
+      break;
+    }
+    case FilesystemType::kRam:
+      break;
+  }
+  return fs;
 }
 
 namespace {

@@ -266,13 +266,13 @@ void test_chardev_fields(void**) {
   assert_string_equal(c[4].name().c_str(), "channel1");
   assert_int_equal(static_cast<int>(c[4].type), static_cast<int>(svirt::ChardevType::kPipe));
   assert_string_equal(c[4].path.c_str(), "/var/lib/vm/pipe/chan");
-  assert_int_equal(static_cast<int>(c[5].type), static_cast<int>(svirt::ChardevType::kOther));
+  assert_int_equal(static_cast<int>(c[5].type), static_cast<int>(svirt::ChardevType::kSpiceVmc));
   assert_string_equal(c[5].name().c_str(), "channel2");
   assert_string_equal(c[6].name().c_str(), "parallel0");
   assert_int_equal(static_cast<int>(c[6].type), static_cast<int>(svirt::ChardevType::kDev));
   assert_string_equal(c[6].path.c_str(), "/dev/parport0");
   assert_string_equal(c[7].name().c_str(), "serial2");
-  assert_int_equal(static_cast<int>(c[7].type), static_cast<int>(svirt::ChardevType::kOther));
+  assert_int_equal(static_cast<int>(c[7].type), static_cast<int>(svirt::ChardevType::kTcp));
   assert_string_equal(c[8].name().c_str(), "serial3");
   assert_false(c[8].bind);
 
@@ -309,7 +309,8 @@ void test_hostdev_fields(void**) {
   assert_true(h[3].shareable);
   assert_int_equal(static_cast<int>(h[4].type), static_cast<int>(svirt::HostdevType::kMdev));
   assert_string_equal(h[4].mdev_uuid.c_str(), "c2177883-f1bb-47f0-914d-32a22e3a8804");
-  assert_int_equal(static_cast<int>(h[5].type), static_cast<int>(svirt::HostdevType::kOther));
+  assert_int_equal(static_cast<int>(h[5].type), static_cast<int>(svirt::HostdevType::kCapsStorage));
+  assert_string_equal(h[5].caps_source.c_str(), "/dev/sdf1");
 }
 
 void test_other_device_fields(void**) {
@@ -329,12 +330,15 @@ void test_other_device_fields(void**) {
   assert_string_equal(nvsrc.os.nvram.c_str(), "/var/lib/nvram/vm_VARS.fd");
 
   DomainDef fs = parse_data("filesystem.xml");
-  assert_int_equal(fs.filesystems.size(), 2);  // type='ram' names no host path
+  assert_int_equal(fs.filesystems.size(), 3);
   assert_string_equal(fs.filesystems[0].source_dir.c_str(), "/srv/share");
   assert_string_equal(fs.filesystems[0].target.c_str(), "share_tag");
   assert_true(fs.filesystems[0].readonly);
   assert_string_equal(fs.filesystems[1].source_dir.c_str(), "/srv/home");
   assert_false(fs.filesystems[1].readonly);
+  assert_int_equal(static_cast<int>(fs.filesystems[2].type),
+                   static_cast<int>(svirt::FilesystemType::kRam));
+  assert_string_equal(fs.filesystems[2].source_dir.c_str(), "");
 
   DomainDef tpm = parse_data("tpm.xml");
   assert_int_equal(tpm.tpms.size(), 2);
@@ -362,6 +366,85 @@ void test_other_device_fields(void**) {
   DomainDef uuid = parse_data("uuid-normalized.xml");
   assert_string_equal(uuid.uuid.c_str(), "c7a5fdbd-edaf-9455-926a-d65c16db1809");
   assert_string_equal(parse_data("minimal.xml").uuid.c_str(), "");
+}
+
+// The source types svirt models beyond host paths: what names a network,
+// volume or NVMe disk, chardev logs, the hostdev and filesystem types that
+// name no host path, and interfaces. A definition built from these fields
+// alone formats and parses back to the same fields.
+void test_source_types(void**) {
+  DomainDef def = parse_data("source-types.xml");
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto& d = def.disks;
+    assert_int_equal(d.size(), 3);
+    assert_string_equal(d[0].source.protocol.c_str(), "nbd");
+    assert_string_equal(d[0].source.name.c_str(), "export1");
+    assert_string_equal(d[1].source.pool.c_str(), "default");
+    assert_string_equal(d[1].source.volume.c_str(), "data.img");
+    assert_int_equal(d[2].source.nvme.domain, 1);
+    assert_int_equal(d[2].source.nvme.bus, 2);
+    assert_int_equal(d[2].source.nvme.slot, 3);
+    assert_int_equal(d[2].source.nvme.function, 4);
+    svirt::Disk copy = d[2];  // the copy constructor copies the new fields too
+    assert_int_equal(copy.source.nvme.function, 4);
+
+    const auto& c = def.chardevs;
+    assert_int_equal(c.size(), 3);
+    assert_int_equal(static_cast<int>(c[0].type), static_cast<int>(svirt::ChardevType::kTcp));
+    assert_string_equal(c[0].log_file.c_str(), "/var/log/vm/tcp.log");
+    assert_int_equal(static_cast<int>(c[1].type), static_cast<int>(svirt::ChardevType::kNmdm));
+    assert_int_equal(static_cast<int>(c[2].type),
+                     static_cast<int>(svirt::ChardevType::kQemuVdagent));
+
+    const auto& h = def.hostdevs;
+    assert_int_equal(h.size(), 4);
+    assert_true(h[0].scsi_iscsi);
+    assert_int_equal(static_cast<int>(h[1].type), static_cast<int>(svirt::HostdevType::kScsiHost));
+    assert_string_equal(h[1].scsi_host_wwpn.c_str(), "naa.50014057667280d8");
+    assert_int_equal(static_cast<int>(h[2].type), static_cast<int>(svirt::HostdevType::kCapsMisc));
+    assert_string_equal(h[2].caps_source.c_str(), "/dev/input/event3");
+    assert_int_equal(static_cast<int>(h[3].type), static_cast<int>(svirt::HostdevType::kCapsNet));
+    assert_string_equal(h[3].caps_source.c_str(), "eth0");
+
+    const auto& f = def.filesystems;
+    assert_int_equal(f.size(), 6);
+    assert_string_equal(f[0].socket.c_str(), "/run/virtiofsd/fs.sock");
+    assert_string_equal(f[0].source_dir.c_str(), "");
+    assert_int_equal(static_cast<int>(f[1].type), static_cast<int>(svirt::FilesystemType::kFile));
+    assert_string_equal(f[1].source.c_str(), "/images/fs.img");
+    assert_int_equal(static_cast<int>(f[2].type), static_cast<int>(svirt::FilesystemType::kBlock));
+    assert_string_equal(f[2].source.c_str(), "/dev/vg/fs");
+    assert_string_equal(f[3].source.c_str(), "debian-12");
+    assert_string_equal(f[4].source.c_str(), "pool/vol");
+    assert_int_equal(static_cast<int>(f[5].type), static_cast<int>(svirt::FilesystemType::kBind));
+    assert_string_equal(f[5].source_dir.c_str(), "/var/lib/data");
+
+    const auto& n = def.interfaces;
+    assert_int_equal(n.size(), 5);
+    assert_int_equal(static_cast<int>(n[0].type), static_cast<int>(svirt::InterfaceType::kBridge));
+    assert_string_equal(n[1].path.c_str(), "/run/ovs/vhu0.sock");
+    assert_true(n[1].server);
+    assert_string_equal(n[2].path.c_str(), "/dev/vhost-vdpa-1");
+    assert_int_equal(n[3].pci.bus, 5);
+    assert_int_equal(n[3].pci.slot, 0x10);
+    assert_int_equal(n[3].pci.function, 1);
+    assert_int_equal(static_cast<int>(n[4].type), static_cast<int>(svirt::InterfaceType::kUser));
+    assert_int_equal(n[4].index, 4);
+
+    // Second pass: the same fields from a definition with no kept document.
+    DomainDef built;
+    built.type = def.type;
+    built.name = def.name;
+    built.disks = def.disks;
+    built.chardevs = def.chardevs;
+    built.hostdevs = def.hostdevs;
+    built.filesystems = def.filesystems;
+    built.interfaces = def.interfaces;
+    const std::string xml = built.format(FormatMode::kLive);
+    svirt::Result<DomainDef> back = DomainDef::parse(xml);
+    if (!back) fail_msg("%s\n%s", back.error().message.c_str(), xml.c_str());
+    def = std::move(back).value();
+  }
 }
 
 void test_device_def(void**) {
@@ -406,13 +489,21 @@ void test_device_def(void**) {
   assert_true(fs.ok());
   assert_string_equal(fs->filesystems.at(0).source_dir.c_str(), "/srv/s");
 
+  // Every filesystem type is modelled; the planner decides what each gets.
   svirt::Result<svirt::DeviceDef> ram = svirt::DeviceDef::parse(
       "<filesystem type='ram'><source usage='1'/><target dir='/t'/></filesystem>", dom);
-  assert_false(ram.ok());
+  assert_true(ram.ok());
+  assert_int_equal(static_cast<int>(ram->filesystems.at(0).type),
+                   static_cast<int>(svirt::FilesystemType::kRam));
 
+  // Interfaces are planned in a domain's XML, not hotplugged yet.
   svirt::Result<svirt::DeviceDef> nic = svirt::DeviceDef::parse("<interface type='network'/>", dom);
   assert_false(nic.ok());
   assert_true(contains(nic.error().message, "<interface>"));
+
+  svirt::Result<svirt::DeviceDef> video = svirt::DeviceDef::parse("<video/>", dom);
+  assert_false(video.ok());
+  assert_true(contains(video.error().message, "<video>"));
 
   svirt::Result<svirt::DeviceDef> rel = svirt::DeviceDef::parse(
       "<disk type='file'><source file='x.img'/><target dev='vdb'/></disk>", dom);
@@ -715,6 +806,7 @@ int main() {
       cmocka_unit_test(test_chardev_fields),
       cmocka_unit_test(test_hostdev_fields),
       cmocka_unit_test(test_other_device_fields),
+      cmocka_unit_test(test_source_types),
       cmocka_unit_test(test_device_def),
       cmocka_unit_test(test_value_semantics),
       cmocka_unit_test(test_built_in_code),
