@@ -390,6 +390,17 @@ Result<std::vector<DevicePath>> hostdev_paths(const Hostdev& h, const DeviceRoot
       return scsi_paths(h, root);
     case HostdevType::kMdev:
       return mdev_paths(h, root);
+    case HostdevType::kScsiHost:
+      // One node for every vhost-scsi target on the host; QEMU opens it and
+      // names the target by WWPN.
+      return std::vector<DevicePath>{{"/dev/vhost-scsi", Sharing::kGroup}};
+    case HostdevType::kCapsStorage:
+    case HostdevType::kCapsMisc:
+      if (h.caps_source.empty() || h.caps_source[0] != '/')
+        return make_error(ErrorCode::kInvalidInput,
+                          "hostdev capabilities: '" + h.caps_source + "' is not an absolute path");
+      return std::vector<DevicePath>{{h.caps_source, Sharing::kPrivate}};
+    case HostdevType::kCapsNet:
     case HostdevType::kOther:
       break;
   }

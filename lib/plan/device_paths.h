@@ -38,7 +38,9 @@ struct DevicePath {
     kPrivate,  // belongs to this one device of this one domain
     kGroup,    // a VFIO node shared by every device of an IOMMU group (several
                // functions assigned to one domain) or by every VFIO user (the
-               // container node); a label on it must suit all of them
+               // container node), or another node every user of a kind of
+               // device opens (/dev/vhost-scsi); a label on it must suit all
+               // of them
   };
   std::string path;  // absolute path on the host, without the prefix
   Sharing sharing = Sharing::kPrivate;
@@ -56,7 +58,9 @@ struct DevicePath {
 //                           node under dev/: kNotFound.
 //   SCSI:                   /dev/sgN of sys/bus/scsi/devices/H:B:T:U, kPrivate.
 //   mdev:                   /dev/vfio/N and /dev/vfio/vfio as for PCI.
-//   other types:            kUnsupported.
+//   scsi_host (vhost-scsi): /dev/vhost-scsi, kGroup (no sysfs lookup).
+//   capabilities storage, misc: the node the XML names, kPrivate.
+//   other types (capabilities net): kUnsupported.
 // Malformed addresses are kInvalidInput; malformed sysfs content kOperationFailed.
 // Every error is one line starting "hostdev <type> <address>: ".
 Result<std::vector<DevicePath>> hostdev_paths(const Hostdev& h, const DeviceRoot& root);

@@ -35,8 +35,15 @@ struct LabelIntent {
   CategorySet pool;
 };
 
+// Refuses a per-source <seclabel> of a model svirt has no driver for
+// (known: selinux, dac, none), as the domain-level check refuses one on the
+// domain: an apparmor override would otherwise be dropped without a word.
+Result<void> check_source_seclabel_models(const std::vector<Disk>& disks,
+                                          const std::vector<Chardev>& chardevs);
+
 // Decides the label type: the domain's seclabel of `model` (or the one without
-// a model), else default_confined. Refuses type none under require_confined.
+// a model), else default_confined. Refuses type none under require_confined,
+// and what check_source_seclabel_models refuses.
 Result<LabelIntent> plan_intent(const DomainDef& def, const std::string& model,
                                 const HostDefaults& defaults, const Config& config);
 
@@ -50,9 +57,14 @@ SecurityLabel make_dynamic_label(const LabelIntent& intent, const std::string& m
 // The label of a static intent.
 Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::string& model);
 
-// Every host path of the domain and the label it gets under `label`.
-// Entries with no label are left untouched (per-source relabel='no').
-// Returns nothing at all when the domain does not relabel.
+// Every host path of the domain and the label it gets under `label`, with
+// the kind of file it must be (docs/resources.md has the table).
+// Entries with no label are left untouched and say why in `reason`:
+// relabel='no', or a source with no host file at all (a network disk, a pty,
+// a bridge interface, ...), whose path is then "". A source svirt cannot
+// label safely, or that only libvirt's storage or network drivers could
+// resolve (type 'volume'), is an error naming the device and what to write
+// instead. Returns nothing at all when the domain does not relabel.
 //
 // Paths the stack derives from the domain come from `config`'s [paths]:
 // swtpm state (SWTPM_STORAGE_DIR/<uuid>/tpm2 or tpm1.2, unless the XML names

@@ -2,9 +2,11 @@
 //
 // Data-driven planner tests: tests/data/plan/NAME.xml (+ optional NAME.conf)
 // in, NAME.expect out. An expect file lists the process and image labels and
-// one line per resource, "KIND DEVICE PATH LABEL" ("-" = left untouched), or a
-// single "error SUBSTRING". Dynamic labels use the pool's 6th and 10th
-// categories, so expectations do not depend on the random allocator.
+// one line per resource, "KIND DEVICE PATH LABEL FILEKIND", where PATH is "-"
+// when there is no host file and LABEL "-" when the resource is left
+// untouched, followed by " (REASON)" when it says why; or a single
+// "error SUBSTRING". Dynamic labels use the pool's 6th and 10th categories,
+// so expectations do not depend on the random allocator.
 #include <dirent.h>
 
 #include <algorithm>
@@ -46,6 +48,28 @@ std::string slurp(const std::string& path, bool* exists = nullptr) {
   return ss.str();
 }
 
+const char* kind_token(FileKind k) {
+  switch (k) {
+    case FileKind::kAny:
+      return "any";
+    case FileKind::kRegular:
+      return "regular";
+    case FileKind::kBlock:
+      return "block";
+    case FileKind::kRegularOrBlock:
+      return "regular|block";
+    case FileKind::kDirectory:
+      return "dir";
+    case FileKind::kCharDevice:
+      return "char";
+    case FileKind::kFifo:
+      return "fifo";
+    case FileKind::kSocket:
+      return "socket";
+  }
+  return "?";
+}
+
 // The plan of one case, in the expect file's format.
 std::string render(const std::string& name) {
   bool has_conf = false;
@@ -77,9 +101,13 @@ std::string render(const std::string& name) {
   out += "image " + (label.imagelabel.empty() ? "-" : label.imagelabel) + "\n";
   auto res = plan_resources(*def, "selinux", label, *defaults, config);
   if (!res) return "error " + res.error().message + "\n";
-  for (const ResourceLabel& r : *res)
-    out += std::string(resource_kind_name(r.kind)) + " " + r.device + " " + r.path + " " +
-           (r.label ? *r.label : "-") + "\n";
+  for (const ResourceLabel& r : *res) {
+    out += std::string(resource_kind_name(r.kind)) + " " + r.device + " " +
+           (r.path.empty() ? "-" : r.path) + " " + (r.label ? *r.label : "-") + " " +
+           kind_token(r.expect);
+    if (!r.reason.empty()) out += " (" + r.reason + ")";
+    out += "\n";
+  }
   return out;
 }
 
