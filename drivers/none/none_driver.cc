@@ -1,15 +1,57 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "none/none_driver.h"
 
+#include "plan/planner.h"
+
 namespace svirt::internal {
 namespace {
+
+Error refused(const DomainDef& def, const std::string& why) {
+  return make_error(ErrorCode::kInvalidInput, "domain '" + def.name + "': " + why);
+}
+
+// The none driver gives no label. A domain that asks for one it cannot give
+// is refused, as libvirt refuses a model whose driver is not loaded, rather
+// than started unconfined while its XML says otherwise. A seclabel without
+// a model, or of type none or default, asks for nothing.
+Result<void> verify_none(const DomainDef& def) {
+  for (const SecLabelDef& s : def.seclabels) {
+    if (s.model.empty() || s.model == "dac" || s.model == "none") continue;
+    if (s.model != "selinux")
+      return refused(def, "seclabel model '" + s.model +
+                              "' has no security driver here (known: selinux, dac, none)");
+    if (s.type == SeclabelType::kDynamic || s.type == SeclabelType::kStatic)
+      return refused(def, std::string("seclabel model 'selinux' asks for a ") +
+                              (s.type == SeclabelType::kDynamic ? "dynamic" : "static") +
+                              " label, and driver 'none' gives none (no SELinux here)");
+  }
+  Result<void> models = check_source_seclabel_models(def.disks, def.chardevs);
+  if (!models) return std::move(models).error().wrap("domain '" + def.name + "'");
+  // A per-source label is one more label this driver cannot give.
+  auto own_label = [](const std::vector<SourceSecLabel>& labels) {
+    for (const SourceSecLabel& s : labels)
+      if ((s.model.empty() || s.model == "selinux") && s.label) return true;
+    return false;
+  };
+  for (const Disk& d : def.disks)
+    for (const DiskSource* src = &d.source; src != nullptr; src = src->backing.get())
+      if (own_label(src->seclabels))
+        return refused(def, "disk '" + d.target +
+                                "': a source seclabel asks for a label, and driver 'none' "
+                                "gives none");
+  for (const Chardev& c : def.chardevs)
+    if (own_label(c.seclabels))
+      return refused(
+          def, c.name() + ": a source seclabel asks for a label, and driver 'none' gives none");
+  return ok();
+}
 
 class NoneDriver final : public SecurityDriver {
  public:
   std::string_view name() const override { return "none"; }
   SecurityModel model() const override { return SecurityModel{"none", "0"}; }
   EnforcingMode mode() const override { return EnforcingMode::kDisabled; }
-  Result<void> verify(const DomainDef&) const override { return ok(); }
+  Result<void> verify(const DomainDef& def) const override { return verify_none(def); }
   Result<void> gen_label(DomainDef&, const TransactionOptions&) override { return ok(); }
   Result<void> reserve_label(const DomainDef&) override { return ok(); }
   Result<void> release_label(const DomainDef&) override { return ok(); }
@@ -19,7 +61,8 @@ class NoneDriver final : public SecurityDriver {
   RestoreReport restore_all_labels(const DomainDef&, const TransactionOptions&) override {
     return {};
   }
-  Result<LabelReport> set_device_labels(const DomainDef&, const DeviceDef&) override {
+  Result<LabelReport> set_device_labels(const DomainDef&, const DeviceDef& dev) override {
+    SVIRT_TRY(check_source_seclabel_models(dev.disks, dev.chardevs));
     return LabelReport{};
   }
   RestoreReport restore_device_labels(const DomainDef&, const DeviceDef&) override { return {}; }
