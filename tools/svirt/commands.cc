@@ -25,17 +25,27 @@ const char* contract_kind(ResourceKind k) {
   return k == ResourceKind::kLoader ? "kernel" : resource_kind_name(k);
 }
 
+// Why a resource svirt left alone was left, for reports; "" when it was not.
+const std::string& left_because(const ResourceLabel& r) {
+  static const std::string none;
+  return r.label ? none : r.reason;
+}
+
 Json resources_json(const std::vector<AppliedLabel>& applied) {
   Json arr = Json::array();
   for (const AppliedLabel& a : applied) {
-    arr.push(Json::object()
+    Json o = Json::object()
                  .set("path", a.resource.path)
                  .set("kind", contract_kind(a.resource.kind))
                  .set("device", a.resource.device)
                  .set("label", a.resource.label)
                  .set("original", a.original)
                  .set("changed", a.changed)
-                 .set("shared", a.shared));
+                 .set("shared", a.shared);
+    // Only resources left alone have a reason; "path" is "" when there is
+    // no host file at all.
+    if (!left_because(a.resource).empty()) o.set("reason", left_because(a.resource));
+    arr.push(std::move(o));
   }
   return arr;
 }
@@ -48,9 +58,23 @@ Json restore_json(const RestoreReport& r) {
                  .set("restored_to", i.restored_to)
                  .set("action", restore_action_name(i.action));
     if (!i.error.empty()) o.set("error", i.error);
+    if (!left_because(i.resource).empty()) o.set("reason", left_because(i.resource));
     arr.push(std::move(o));
   }
   return arr;
+}
+
+// How text output names a resource: its path, or its device when it has no
+// host file.
+std::string shown_path(const ResourceLabel& r) {
+  return r.path.empty() ? "(" + printable(r.device) + ")" : printable(r.path);
+}
+
+// "LABEL", or "(untouched)" with the reason when there is one.
+std::string shown_label(const ResourceLabel& r) {
+  if (r.label) return printable(*r.label);
+  if (r.reason.empty()) return "(untouched)";
+  return "(untouched: " + printable(r.reason) + ")";
 }
 
 Json label_json(const std::string& name, const SecurityLabel& l) {
@@ -170,10 +194,12 @@ int report_release(const Options& o, const ReleaseReport& r) {
                    .set("resources", restore_json(r.restore))
                    .set("warnings", warnings_json(r.warnings)));
   else
-    for (const RestoredLabel& i : r.restore.items)
-      std::printf("%-9s %s%s%s\n", restore_action_name(i.action),
-                  printable(i.resource.path).c_str(), i.restored_to ? " -> " : "",
-                  printable(i.restored_to.value_or("")).c_str());
+    for (const RestoredLabel& i : r.restore.items) {
+      const std::string& why = left_because(i.resource);
+      std::printf("%-9s %s%s%s%s\n", restore_action_name(i.action), shown_path(i.resource).c_str(),
+                  i.restored_to ? " -> " : "", printable(i.restored_to.value_or("")).c_str(),
+                  why.empty() ? "" : (" (" + printable(why) + ")").c_str());
+    }
   return r.restore.ok() ? 0 : 2;
 }
 
@@ -365,8 +391,7 @@ CommandResult cmd_attach(const Options& o, const std::vector<std::string>& args)
                    .set("warnings", warnings_json(r->warnings)));
   else
     for (const AppliedLabel& a : r->items)
-      std::printf("%s %s\n", printable(a.resource.path).c_str(),
-                  a.resource.label ? printable(*a.resource.label).c_str() : "(untouched)");
+      std::printf("%s %s\n", shown_path(a.resource).c_str(), shown_label(a.resource).c_str());
   return 0;
 }
 
@@ -400,8 +425,7 @@ CommandResult cmd_save_label(const Options& o, const std::vector<std::string>& a
                    .set("warnings", warnings_json(a->warnings)));
   else
     for (const AppliedLabel& item : a->items)
-      std::printf("%s %s\n", printable(item.resource.path).c_str(),
-                  item.resource.label ? printable(*item.resource.label).c_str() : "(untouched)");
+      std::printf("%s %s\n", shown_path(item.resource).c_str(), shown_label(item.resource).c_str());
   return 0;
 }
 
