@@ -3,10 +3,11 @@
 # Hostile files through the `svirt` command: a hard link refused (and the
 # config key that allows it), an image replaced while its VM runs (release
 # exits 2, touches neither file, keeps the domain; `forget` is the way out),
-# and a file relabelled since.
+# a file relabelled since, and files of the wrong kind refused with one
+# error line, nothing changed.
 source "$(dirname "$(readlink -f "$0")")/../cli/lib.sh"
 
-plan 9
+plan 12
 
 X=$WORK/xml
 mkdir -p "$X"
@@ -81,3 +82,25 @@ set_label "$IMG/vm.img" "$OTHER"
 svt release vm
 expect_rc 2 && expect_match "$ERR" "relabelled since" "stderr" && expect_label "$IMG/vm.img" "$OTHER"
 result $? "a label someone gave the image since is left, release exits 2"
+
+# --- kinds of file --------------------------------------------------------------
+
+new_state
+mkfifo "$IMG/fifo"
+domain vm "$(file_disk "$IMG/fifo")"
+svt prepare "$X/vm.xml"
+expect_rc 2 && expect_one_error "fifo.*FIFO, not a regular file" && expect_no_stdout
+result $? "a FIFO as a type='file' disk is refused (exit 2)"
+
+new_state
+mkdir -p "$IMG/dir.img"
+domain vm "$(file_disk "$IMG/dir.img")"
+svt prepare "$X/vm.xml"
+expect_rc 2 && expect_one_error "dir\.img.*directory, not a regular file" && [ ! -e "$STATE/files.db" ]
+result $? "a directory as a type='file' disk is refused (exit 2), nothing recorded"
+
+new_state
+domain vm "$(file_disk /dev/zero)"
+svt prepare "$X/vm.xml"
+expect_rc 2 && expect_one_error "/dev/zero" && [ ! -e "$STATE/files.db" ]
+result $? "/dev/zero as a type='file' disk is refused (exit 2), nothing recorded"
