@@ -156,7 +156,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     std::string key;       // of its record in the file table
   };
   std::vector<Item> items;
-  std::map<std::pair<uint64_t, uint64_t>, size_t> by_identity;
+  std::map<std::string, size_t> by_identity;  // FileIdentity::format()
   // Resources the planner leaves alone are reported as such, with the reason.
   std::vector<AppliedLabel> untouched;
   const ResourceCheckContext checks{config_, defaults_, state_->path()};
@@ -182,8 +182,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     auto fit = check_resource_file(r, *opened, checks);
     if (!fit) return std::move(fit).error().wrap(describe(r));
     // Two names of one file are one resource: one label, one record.
-    auto id = std::make_pair(static_cast<uint64_t>(opened->st.st_dev),
-                             static_cast<uint64_t>(opened->st.st_ino));
+    std::string id = FileIdentity::of(opened->st).format();
     auto seen = by_identity.find(id);
     if (seen != by_identity.end()) {
       const Item& first = items[seen->second];
@@ -210,8 +209,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   //    label for an original.
   std::vector<std::pair<std::string, std::string>> new_aliases;  // record key, name
   for (Item& it : items) {
-    FileIdentity id{static_cast<uint64_t>(it.opened.st.st_dev),
-                    static_cast<uint64_t>(it.opened.st.st_ino)};
+    FileIdentity id = FileIdentity::of(it.opened.st);
     FileRecord* rec = find_record(*files, id, it.opened.resolved);
     if (rec != nullptr && rec->users.empty()) {  // nobody's: as good as none
       files->erase(rec->path);
@@ -269,8 +267,7 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     if (!it.existed) {
       rec.path = it.opened.resolved;
       rec.aliases.clear();
-      rec.identity = FileIdentity{static_cast<uint64_t>(it.opened.st.st_dev),
-                                  static_cast<uint64_t>(it.opened.st.st_ino)};
+      rec.identity = FileIdentity::of(it.opened.st);
       rec.original = it.current;
       rec.label = *it.res.label;
       rec.kind = resource_kind_name(it.res.kind);
@@ -375,8 +372,7 @@ LabelingDriver::RecordedFile LabelingDriver::open_recorded(const FileRecord& rec
       }
       continue;
     }
-    FileIdentity id{static_cast<uint64_t>(opened->st.st_dev),
-                    static_cast<uint64_t>(opened->st.st_ino)};
+    FileIdentity id = FileIdentity::of(opened->st);
     if (!rec.identity.known() || id == rec.identity) {
       out.found = Found::kFile;
       out.opened = std::move(*opened);
@@ -404,9 +400,7 @@ LabelingDriver::RecordedFile LabelingDriver::open_recorded(const FileRecord& rec
         if (e->d_ino != rec.identity.ino) continue;
         std::string moved = (parent->resolved == "/" ? "" : parent->resolved) + "/" + e->d_name;
         auto opened = open_resource(moved, path_policy_);
-        if (!opened || static_cast<uint64_t>(opened->st.st_dev) != rec.identity.dev ||
-            static_cast<uint64_t>(opened->st.st_ino) != rec.identity.ino)
-          continue;
+        if (!opened || FileIdentity::of(opened->st) != rec.identity) continue;
         out.found = Found::kFile;
         out.moved_to = moved;
         out.opened = std::move(*opened);
@@ -707,8 +701,7 @@ RestoreReport LabelingDriver::forget_labels(const DomainDef& def,
       if (contains(r.users, def.name) && (r.path == path || contains(r.aliases, path))) rec = &r;
     if (rec == nullptr) {
       if (auto opened = open_resource(path, path_policy_)) {
-        FileIdentity id{static_cast<uint64_t>(opened->st.st_dev),
-                        static_cast<uint64_t>(opened->st.st_ino)};
+        FileIdentity id = FileIdentity::of(opened->st);
         FileRecord* r = find_record(*files, id, opened->resolved);
         if (r != nullptr && contains(r->users, def.name)) rec = r;
       }

@@ -69,8 +69,7 @@ Result<LabelReport> LabelingDriver::leave_shared_alone(const std::string& domain
     }
     // A domain here holding the file with another label conflicts, as it
     // would with prepare().
-    FileIdentity id{static_cast<uint64_t>(opened->st.st_dev),
-                    static_cast<uint64_t>(opened->st.st_ino)};
+    FileIdentity id = FileIdentity::of(opened->st);
     if (const FileRecord* rec = find_record(*files, id, opened->resolved)) {
       for (const std::string& user : rec->users) {
         if (user == domain || rec->label == *r.label) continue;

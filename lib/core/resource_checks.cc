@@ -107,11 +107,6 @@ bool is_state_file(const std::string& dir, const struct stat& st, int depth = 0)
   return false;
 }
 
-bool in_tree(std::string_view path, std::string_view tree) {
-  if (tree == "/") return true;
-  if (path.size() < tree.size() || path.substr(0, tree.size()) != tree) return false;
-  return path.size() == tree.size() || path[tree.size()] == '/';
-}
 
 // The operating system's own trees: what the package manager installs.
 constexpr std::string_view kOsTrees[] = {"/usr", "/boot", "/bin",   "/sbin", "/lib",

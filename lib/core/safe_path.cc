@@ -37,11 +37,6 @@ constexpr std::string_view kSystemDirs[] = {
 // configuration (a planted symlink to /etc/shadow must not give a VM access).
 constexpr std::string_view kSystemTrees[] = {"/proc", "/sys", "/etc"};
 
-bool in_tree(std::string_view path, std::string_view tree) {
-  if (tree == "/") return true;
-  if (path.size() < tree.size() || path.substr(0, tree.size()) != tree) return false;
-  return path.size() == tree.size() || path[tree.size()] == '/';
-}
 
 // Splits on '/', dropping empty parts. A trailing slash becomes a final "."
 // so that the walk insists the last real component is a directory.
@@ -123,6 +118,12 @@ std::string forbidden_reason(const std::string& resolved, const PathPolicy& poli
 }
 
 }  // namespace
+
+bool in_tree(std::string_view path, std::string_view tree) {
+  if (tree == "/") return true;
+  if (path.size() < tree.size() || path.substr(0, tree.size()) != tree) return false;
+  return path.size() == tree.size() || path[tree.size()] == '/';
+}
 
 std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/unique_fd.h"
@@ -40,6 +41,9 @@ struct OpenedPath {
 struct PathPolicy {
   std::vector<std::string> extra_forbidden_trees;
 };
+
+// Whether `path` is `tree` or lies below it (both normalized, absolute).
+bool in_tree(std::string_view path, std::string_view tree);
 
 // kOperationFailed naming `resolved` when the policy forbids relabeling it.
 Result<void> check_path_allowed(const std::string& resolved, const PathPolicy& policy);

@@ -25,6 +25,7 @@
 // Callers hold the lock (StateLock) around every read-modify-write sequence.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -48,6 +49,10 @@ struct FileIdentity {
   bool operator==(const FileIdentity&) const = default;
   std::string format() const;  // "DEV:INO" in decimal, as stat(1) prints %d:%i
   static Result<FileIdentity> parse(const std::string& text);
+  // The identity of the file `st` describes.
+  static FileIdentity of(const struct stat& st) {
+    return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  }
 };
 
 struct FileRecord {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,24 @@ void set_se_label(const std::string& path, const std::string& label) {
   assert_int_equal(setxattr(path.c_str(), "security.selinux", label.c_str(), label.size() + 1, 0), 0);
 }
 
+// A manager of the SELinux driver on `state`, standing as virtd_t: on this
+// host SELinux is disabled, so getcon() has nothing to say; the domain and
+// image contexts still come from the installed policy's context files.
+std::unique_ptr<SecurityManager> open_selinux_manager(const std::string& state) {
+  ManagerOptions o;
+  o.driver = "selinux";
+  o.state_dir = state;
+  Config c;
+  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c1023";
+  o.config = c;
+  auto m = SecurityManager::open(o);
+  if (!m) {
+    std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
+    std::abort();
+  }
+  return std::move(*m);
+}
+
 void test_prepare_release_real_xattrs(void**) {
   std::string img = g_dir + "/vm.img", iso = g_dir + "/os.iso";
   std::ofstream(img) << "disk";
@@ -52,18 +71,8 @@ void test_prepare_release_real_xattrs(void**) {
   set_se_label(img, "system_u:object_r:virt_image_t:s0");
   set_se_label(iso, "system_u:object_r:user_home_t:s0");
 
-  ManagerOptions o;
-  o.driver = "selinux";
-  o.state_dir = g_dir + "/state";
-  Config c;
-  // Stands for getcon() on this host, where SELinux is disabled; the domain and
-  // image contexts still come from the installed policy's context files.
-  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c1023";
-  o.config = c;
-  auto m = SecurityManager::open(o);
-  if (!m) std::fprintf(stderr, "open: %s\n", m.error().message.c_str());
-  assert_true(m.ok());
-  assert_string_equal((*m)->model().model.c_str(), "selinux");
+  auto m = open_selinux_manager(g_dir + "/state");
+  assert_string_equal(m->model().model.c_str(), "selinux");
 
   std::string xml = "<domain type='kvm'><name>vm</name><devices>"
                     "<disk type='file' device='disk'><source file='" + img + "'/><target dev='vda'/></disk>"
@@ -71,7 +80,7 @@ void test_prepare_release_real_xattrs(void**) {
                     "</devices></domain>";
   auto def = DomainDef::parse(xml);
   assert_true(def.ok());
-  auto p = (*m)->prepare(*def);
+  auto p = m->prepare(*def);
   if (!p) std::fprintf(stderr, "prepare: %s\n", p.error().message.c_str());
   assert_true(p.ok());
   assert_non_null(strstr(p->label.label.c_str(), "system_u:system_r:svirt_t:s0:c"));
@@ -79,7 +88,7 @@ void test_prepare_release_real_xattrs(void**) {
   assert_string_equal(se_label(img)->c_str(), p->label.imagelabel.c_str());
   assert_string_equal(se_label(iso)->c_str(), "system_u:object_r:virt_content_t:s0");
 
-  auto r = (*m)->release("vm");
+  auto r = m->release("vm");
   assert_true(r.ok());
   assert_true(r->restore.ok());
   assert_string_equal(se_label(img)->c_str(), "system_u:object_r:virt_image_t:s0");
@@ -113,18 +122,11 @@ void test_originals_restored_byte_exact(void**) {
     disks += "<disk type='file' device='disk'><source file='" + img + "'/><target dev='vd" +
              std::string(1, static_cast<char>('a' + i)) + "'/></disk>";
   }
-  ManagerOptions o;
-  o.driver = "selinux";
-  o.state_dir = g_dir + "/state-odd";
-  Config c;
-  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c1023";
-  o.config = c;
-  auto m = SecurityManager::open(o);
-  assert_true(m.ok());
+  auto m = open_selinux_manager(g_dir + "/state-odd");
   auto def = DomainDef::parse("<domain type='kvm'><name>odd</name><devices>" + disks +
                               "</devices></domain>");
   assert_true(def.ok());
-  auto p = (*m)->prepare(*def);
+  auto p = m->prepare(*def);
   if (!p) std::fprintf(stderr, "prepare: %s\n", p.error().message.c_str());
   assert_true(p.ok());
   assert_int_equal(p->resources.size(), std::size(originals));
@@ -134,10 +136,9 @@ void test_originals_restored_byte_exact(void**) {
     assert_true(p->resources[i].original == text);
   }
   // A second manager reads the originals back from the state directory.
-  m->reset();
-  m = SecurityManager::open(o);
-  assert_true(m.ok());
-  auto r = (*m)->release("odd");
+  m.reset();
+  m = open_selinux_manager(g_dir + "/state-odd");
+  auto r = m->release("odd");
   assert_true(r.ok());
   assert_true(r->restore.ok());
   for (size_t i = 0; i < std::size(originals); ++i)
@@ -156,39 +157,32 @@ void test_identity_with_real_xattrs(void**) {
   set_se_label(img, orig);
   set_se_label(shadow, other);
   assert_int_equal(link(shadow.c_str(), linked.c_str()), 0);
-  ManagerOptions o;
-  o.driver = "selinux";
-  o.state_dir = g_dir + "/state-id";
-  Config c;
-  c.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c1023";
-  o.config = c;
-  auto m = SecurityManager::open(o);
-  assert_true(m.ok());
+  auto m = open_selinux_manager(g_dir + "/state-id");
   auto disk = [](const std::string& path) {
     return "<domain type='kvm'><name>vm</name><devices><disk type='file' device='disk'>"
            "<source file='" + path + "'/><target dev='vda'/></disk></devices></domain>";
   };
-  auto hard = (*m)->prepare(*DomainDef::parse(disk(linked)));
+  auto hard = m->prepare(*DomainDef::parse(disk(linked)));
   assert_false(hard.ok());
   assert_non_null(strstr(hard.error().message.c_str(), "hard links"));
   assert_string_equal(se_label(shadow)->c_str(), other.c_str());
 
-  auto p = (*m)->prepare(*DomainDef::parse(disk(img)));
+  auto p = m->prepare(*DomainDef::parse(disk(img)));
   assert_true(p.ok());
   std::string away = g_dir + "/away";
   assert_int_equal(mkdir(away.c_str(), 0700), 0);
   assert_int_equal(rename(img.c_str(), (away + "/id.img").c_str()), 0);
   std::ofstream(img) << "newcomer";
   set_se_label(img, other);
-  auto r = (*m)->release("vm");
+  auto r = m->release("vm");
   assert_true(r.ok());
   assert_false(r->restore.ok());
   assert_string_equal(se_label(img)->c_str(), other.c_str());
   assert_string_equal(se_label(away + "/id.img")->c_str(), p->label.imagelabel.c_str());
   set_se_label(away + "/id.img", orig);
-  auto f = (*m)->forget("vm", {img});
+  auto f = m->forget("vm", {img});
   assert_true(f.ok() && f->ok());
-  auto done = (*m)->release("vm");
+  auto done = m->release("vm");
   assert_true(done.ok() && done->restore.ok());
   assert_string_equal(se_label(img)->c_str(), other.c_str());
 }
