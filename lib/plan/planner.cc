@@ -8,6 +8,18 @@
 namespace svirt::internal {
 namespace {
 
+// The PCI hostdev a device at `a` amounts to (an SR-IOV NIC, an NVMe
+// controller driven through VFIO): its IOMMU group node is what QEMU opens.
+Hostdev pci_hostdev(const PciAddress& a) {
+  Hostdev h;
+  h.type = HostdevType::kPci;
+  h.pci_domain = a.domain;
+  h.pci_bus = a.bus;
+  h.pci_slot = a.slot;
+  h.pci_function = a.function;
+  return h;
+}
+
 Error invalid(const std::string& msg) { return make_error(ErrorCode::kInvalidInput, msg); }
 
 const SecLabelDef* find_seclabel(const DomainDef& def, const std::string& model) {
@@ -306,13 +318,8 @@ class Collector {
         return ok();
       case InterfaceType::kHostdev: {
         // An SR-IOV function assigned as a NIC: a PCI hostdev in all but name.
-        Hostdev h;
-        h.type = HostdevType::kPci;
-        h.pci_domain = n.pci.domain;
-        h.pci_bus = n.pci.bus;
-        h.pci_slot = n.pci.slot;
-        h.pci_function = n.pci.function;
-        return add_device_nodes(h, device, false, false, FileKind::kCharDevice, std::nullopt);
+        return add_device_nodes(pci_hostdev(n.pci), device, false, false, FileKind::kCharDevice,
+                                std::nullopt);
       }
       default:
         break;
@@ -417,13 +424,8 @@ class Collector {
         }
         // QEMU drives the controller through VFIO, as libvirt does: the
         // controller's IOMMU group node is what it opens.
-        Hostdev h;
-        h.type = HostdevType::kPci;
-        h.pci_domain = src.nvme.domain;
-        h.pci_bus = src.nvme.bus;
-        h.pci_slot = src.nvme.slot;
-        h.pci_function = src.nvme.function;
-        Result<void> r = add_device_nodes(h, disk.target, disk.shareable, false, expect, own, kind);
+        Result<void> r = add_device_nodes(pci_hostdev(src.nvme), disk.target, disk.shareable,
+                                          false, expect, own, kind);
         if (!r) return std::move(r).error().wrap(disk_who(disk, depth));
         return ok();
       }
