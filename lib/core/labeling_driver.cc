@@ -76,6 +76,11 @@ Result<void> LabelingDriver::label_tree(const OpenedPath& root, const std::strin
   if (stats->unsupported > 0)
     warnings.push_back("directory tree '" + root.resolved + "': " + std::to_string(stats->unsupported) +
          " entries cannot hold labels and were left as they are");
+  if (stats->hardlinked > 0)
+    warnings.push_back("directory tree '" + root.resolved + "': " +
+                       std::to_string(stats->hardlinked) +
+                       " files also have a name outside the tree (hard links) and were left "
+                       "unlabelled: the VM cannot use them");
   return ok();
 }
 

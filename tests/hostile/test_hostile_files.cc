@@ -495,6 +495,42 @@ void test_share_of_system_tree_refused(void** st) {
   assert_int_equal(records(f), 0);
 }
 
+// A share holding a hard link to a file outside it: the outside file keeps
+// its label (and the VM cannot use that name), the prepare report says so. A
+// subdirectory the guest renames while it runs gets its originals back.
+void test_share_tree_links_and_renames(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string share = f.dir + "/share";
+  assert_int_equal(::mkdir(share.c_str(), 0755), 0);
+  set_label(share, kOrig);
+  assert_int_equal(::mkdir((share + "/sub").c_str(), 0755), 0);
+  set_label(share + "/sub", kOrig);
+  std::string inner = share + "/sub/data";
+  write_file(inner);
+  set_label(inner, kOrig);
+  std::string outside = image(f, "shadow", kOther);
+  assert_int_equal(::link(outside.c_str(), (share + "/linked").c_str()), 0);
+
+  auto m = open_test_manager(f.state, Config{});
+  auto p = m->prepare(test_domain(
+      "vm", "<filesystem type='mount' accessmode='passthrough'><source dir='" + share +
+                "'/><target dir='share'/></filesystem>"));
+  assert_true(p.ok());
+  assert_true(any_contains(p->warnings, "hard links"));
+  assert_string_equal(label_of(outside)->c_str(), kOther);
+  std::string vm_label = *label_of(inner);
+  assert_false(vm_label == kOrig);
+
+  std::string renamed = share + "/sub.moved";
+  assert_int_equal(::rename((share + "/sub").c_str(), renamed.c_str()), 0);
+  auto r = m->release("vm");
+  assert_true(r.ok() && r->restore.ok());
+  assert_string_equal(label_of(renamed + "/data")->c_str(), kOrig);
+  assert_string_equal(label_of(renamed)->c_str(), kOrig);
+  assert_string_equal(label_of(share)->c_str(), kOrig);
+  assert_string_equal(label_of(outside)->c_str(), kOther);
+}
+
 // The configuration keys.
 void test_config_keys(void** st) {
   (void)st;
@@ -531,6 +567,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_file_kind_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_os_tree_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_share_of_system_tree_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_share_tree_links_and_renames, setup, teardown),
       cmocka_unit_test(test_config_keys),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

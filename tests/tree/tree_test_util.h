@@ -58,6 +58,14 @@ inline std::optional<std::string> read_text(const std::string& path) {
   return text;
 }
 
+// "DEV:INO" of `path` (not following a final symlink), as a tree record
+// writes it; "" when it does not exist.
+inline std::string identity(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return {};
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
 inline bool exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;
