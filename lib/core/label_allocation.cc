@@ -2,23 +2,130 @@
 //
 // Which label a domain holds: generating a dynamic pair, taking a static
 // label, reserving a live domain's label again and releasing it, all against
-// the host-wide registry of pairs in use (StateDir::load_registry).
+// the host-wide registry of the categories live domains hold
+// (StateDir::load_registry).
+//
+// The registry keeps, per live domain, the categories of its label's high
+// level (registry_key: "c3,c4" for a dynamic pair, "c0.c2" or "c0.c7" for a
+// static label, "none" for one without categories). Separation holds only
+// while no live label dominates another live domain's categories (docs/mcs.md):
+// a dynamic pair is never one that dominates or is dominated by a live set,
+// and a static label that would be is refused.
 #include <algorithm>
+#include <string_view>
 
 #include "core/fault.h"
 #include "core/labeling_driver.h"
+#include "mcs/dominance.h"
 #include "mcs/mcs_allocator.h"
 #include "plan/planner.h"
 
 namespace svirt::internal {
 namespace {
 
-// The exact pair a label holds, when it holds exactly two categories.
-std::optional<McsPair> pair_of(const std::string& label) {
-  std::vector<int> cats = label_categories(label).to_vector();
-  if (cats.size() != 2) return std::nullopt;
-  return McsPair{cats[0], cats[1]};
+// One other live domain's categories, as the registry holds them.
+struct LiveSet {
+  std::string owner;
+  CategorySet categories;
+};
+
+// The categories of every domain but `self` in the registry. Keys that do
+// not parse (another version's, or damaged) stand for nothing and are skipped.
+std::vector<LiveSet> live_sets(const McsRegistry& reg, const std::string& self) {
+  std::vector<LiveSet> out;
+  for (const auto& [key, owner] : reg) {
+    if (owner == self) continue;
+    if (auto cats = parse_registry_key(key)) out.push_back(LiveSet{owner, *cats});
+  }
+  return out;
 }
+
+// Records `cats` as what `name` holds, replacing any key it held before, so
+// a domain has one key and release drops it whatever it was.
+void record(McsRegistry& reg, const std::string& name, const CategorySet& cats) {
+  std::erase_if(reg, [&name](const auto& entry) { return entry.second == name; });
+  reg[registry_key(cats)] = name;
+}
+
+// The label another live domain runs under, for messages: from its record,
+// else its categories as the registry has them.
+std::string owner_label(const StateDir& state, const LiveSet& other, const std::string& model) {
+  auto rec = state.read_domain(other.owner);
+  if (rec && *rec) {
+    auto def = DomainDef::parse((*rec)->live_xml);
+    if (def) {
+      SecurityLabel l = domain_label(*def, model, EnforcingMode::kDisabled);
+      if (!l.label.empty()) return "label '" + l.label + "'";
+    }
+  }
+  return "categories " + registry_key(other.categories);
+}
+
+// A live domain whose categories `cats` dominates or is dominated by (equal
+// included), or null.
+const LiveSet* related_domain(const std::vector<LiveSet>& live, const CategorySet& cats) {
+  for (const LiveSet& s : live)
+    if (mcs_related(cats, s.categories)) return &s;
+  return nullptr;
+}
+
+// The one-line refusal of `label` (`what`: "static label", "label") beside
+// the live domain `other`, saying who could reach whose files.
+Error conflict(const StateDir& state, const std::string& domain, std::string_view what,
+               const std::string& label, const CategorySet& cats, const LiveSet& other,
+               const std::string& model) {
+  std::string_view relation = mcs_relation(cats, other.categories);
+  std::string_view why = cats == other.categories  ? "each VM could reach the other's files"
+                         : relation == "dominates" ? "this VM could reach that domain's files"
+                                                   : "that domain's VM could reach this VM's files";
+  return make_error(ErrorCode::kConflict,
+                    "domain '" + domain + "': " + std::string(what) + " '" + label + "' " +
+                        std::string(relation) + " " + owner_label(state, other, model) +
+                        " of live domain '" + other.owner + "' (" + std::string(why) + ")");
+}
+
+// Why no pair is free, naming the live domain that rules out the most pairs
+// when one label (a static set or range) rules out more than its own pair.
+std::string exhaustion_reason(const McsAllocator& alloc, const std::vector<LiveSet>& live) {
+  const LiveSet* widest = nullptr;
+  uint64_t most = 1;
+  for (const LiveSet& s : live) {
+    uint64_t n = alloc.related_pairs(s.categories);
+    if (n > most) {
+      most = n;
+      widest = &s;
+    }
+  }
+  std::string pool = alloc.pool().format();
+  if (widest != nullptr && most == alloc.capacity()) {
+    if (widest->categories.empty())
+      return "domain '" + widest->owner +
+             "' holds a label without categories, which every pair of " + pool + " dominates";
+    return "domain '" + widest->owner + "' holds categories " + widest->categories.format() +
+           ", which dominate every pair of " + pool;
+  }
+  std::string out = "all " + std::to_string(alloc.capacity()) + " pairs of " + pool + " are in use";
+  if (widest != nullptr)
+    out += " or dominate or are dominated by a live label (domain '" + widest->owner +
+           "', categories " + registry_key(widest->categories) + ", rules out " +
+           std::to_string(most) + ")";
+  return out;
+}
+
+// The per-source seclabel of `model`, else the one without a model (as the
+// planner picks it).
+const SourceSecLabel* source_label(const std::vector<SourceSecLabel>& labels,
+                                   const std::string& model) {
+  for (const SourceSecLabel& s : labels)
+    if (s.model == model) return &s;
+  for (const SourceSecLabel& s : labels)
+    if (s.model.empty()) return &s;
+  return nullptr;
+}
+
+// The process types of the VM policy, besides the host's configured ones.
+constexpr std::string_view kVmTypes[] = {"svirt_t", "svirt_tcg_t", "svirt_kvm_net_t",
+                                         "svirt_qemu_net_t"};
 
 }  // namespace
 
@@ -48,19 +155,19 @@ Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions&
 
   auto reg = state_->load_registry();
   if (!reg) return std::move(reg).error();
+  std::vector<LiveSet> live = live_sets(*reg, def.name);
 
   if (intent->type == LabelType::kStatic) {
     auto label = make_static_label(*intent, m);
     if (!label) return std::move(label).error();
-    if (auto p = pair_of(label->label)) {
-      auto it = reg->find(p->format());
-      if (it != reg->end() && it->second != def.name)
-        return make_error(ErrorCode::kConflict, "domain '" + def.name + "': static label '" +
-                                                    label->label + "' uses pair " + p->format() +
-                                                    ", in use by domain '" + it->second + "'");
-      (*reg)[p->format()] = def.name;
-      SVIRT_TRY(state_->save_registry(*reg));
-    }
+    // Every static label is registered, whatever its categories: a set or
+    // range wider than a pair dominates pairs, one without categories is
+    // dominated by every label.
+    CategorySet cats = label_categories(label->label);
+    if (const LiveSet* other = related_domain(live, cats))
+      return conflict(*state_, def.name, "static label", label->label, cats, *other, m);
+    record(*reg, def.name, cats);
+    SVIRT_TRY(state_->save_registry(*reg));
     s->type = SeclabelType::kStatic;
     if (label->relabel)
       s->imagelabel = label->imagelabel;
@@ -71,21 +178,24 @@ Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions&
 
   auto alloc = McsAllocator::create(intent->pool);
   if (!alloc) return std::move(alloc).error().wrap("domain '" + def.name + "'");
-  for (const auto& [pair_text, owner] : *reg) {
-    auto p = McsPair::parse(pair_text);
-    if (p) (void)alloc->reserve(*p);  // pairs outside our pool cannot be drawn anyway
+  for (const LiveSet& l : live) {
+    std::vector<int> cats = l.categories.to_vector();
+    // A pair rules out itself alone; pairs outside our pool cannot be drawn anyway.
+    if (cats.size() == 2)
+      (void)alloc->reserve(McsPair{cats[0], cats[1]});
+    else
+      alloc->exclude(l.categories);
   }
   // An incoming migration never takes the pair the source ran under.
   for (const std::string& carried : options.avoid_pairs)
     if (auto p = McsPair::parse(carried)) (void)alloc->reserve(*p);
   std::optional<McsPair> pair = alloc->allocate();
   if (!pair)
-    return make_error(ErrorCode::kExhausted, "domain '" + def.name +
-                                                 "': MCS category space exhausted: all " +
-                                                 std::to_string(alloc->capacity()) + " pairs of " +
-                                                 intent->pool.format() + " are in use");
+    return make_error(ErrorCode::kExhausted,
+                      "domain '" + def.name +
+                          "': MCS category space exhausted: " + exhaustion_reason(*alloc, live));
   SecurityLabel label = make_dynamic_label(*intent, m, pair->c1, pair->c2);
-  (*reg)[pair->format()] = def.name;
+  record(*reg, def.name, pair->categories());
   SVIRT_TRY(state_->save_registry(*reg));
   fault_point("gen_label:pair-registered");
   s->type = SeclabelType::kDynamic;
@@ -98,38 +208,96 @@ Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions&
 Result<void> LabelingDriver::reserve_label(const DomainDef& def) {
   SecurityLabel l = label_of(def);
   if (l.type == LabelType::kNone) return ok();
-  auto p = pair_of(l.label);
-  if (!p) return ok();
   auto reg = state_->load_registry();
   if (!reg) return std::move(reg).error();
-  auto it = reg->find(p->format());
-  if (it != reg->end() && it->second != def.name)
-    return make_error(ErrorCode::kConflict, "domain '" + def.name + "': label pair " + p->format() +
-                                                " is held by domain '" + it->second + "'");
-  (*reg)[p->format()] = def.name;
+  CategorySet cats = label_categories(l.label);
+  std::vector<LiveSet> live = live_sets(*reg, def.name);
+  if (const LiveSet* other = related_domain(live, cats))
+    return conflict(*state_, def.name, "label", l.label, cats, *other, std::string(model().model));
+  record(*reg, def.name, cats);
   return state_->save_registry(*reg);
 }
 
 Result<void> LabelingDriver::release_label(const DomainDef& def) {
   auto reg = state_->load_registry();
   if (!reg) return std::move(reg).error();
-  bool changed = false;
-  for (auto it = reg->begin(); it != reg->end();) {
-    if (it->second == def.name) {
-      it = reg->erase(it);
-      changed = true;
-    } else {
-      ++it;
-    }
-  }
-  return changed ? state_->save_registry(*reg) : ok();
+  if (std::erase_if(*reg, [&def](const auto& entry) { return entry.second == def.name; }) == 0)
+    return ok();
+  return state_->save_registry(*reg);
 }
 
 std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
-                                                       const SecurityLabel& label) const {
-  (void)def;
-  (void)label;
-  return {};
+                                                        const SecurityLabel& label) const {
+  std::vector<std::string> out;
+  if (label.type == LabelType::kNone || label.label.empty()) return out;
+  const std::string who = "domain '" + def.name + "': ";
+
+  // (a) A type outside the VM policy is not held by its rules at all.
+  if (auto ctx = SecurityContext::parse(label.label)) {
+    std::vector<std::string> vm_types(std::begin(kVmTypes), std::end(kVmTypes));
+    for (const std::optional<std::string>& c :
+         {std::optional<std::string>(defaults_.domain_context), defaults_.tcg_domain_context})
+      if (c)
+        if (auto parsed = SecurityContext::parse(*c)) vm_types.push_back(parsed->type());
+    if (std::find(vm_types.begin(), vm_types.end(), ctx->type()) == vm_types.end())
+      out.push_back(who + "process label '" + label.label + "' has type '" + ctx->type() +
+                    "', not a VM domain type: the VM is not confined by the VM policy");
+  }
+
+  // A static label that takes the whole pool, or holds no category, is kept
+  // apart by the dominance rule (no other domain may start beside it), which
+  // the operator should know.
+  CategorySet own = label_categories(label.label);
+  if (label.type == LabelType::kStatic) {
+    std::optional<CategorySet> pool;
+    if (auto proc = SecurityContext::parse(defaults_.process_context))
+      if (auto p = category_pool(*proc)) pool = *p;
+    if (own.empty())
+      out.push_back(who + "static label '" + label.label +
+                    "' has no categories: every VM's label dominates it, so no other domain "
+                    "can start while it runs");
+    else if (pool && pool->is_subset_of(own))
+      out.push_back(who + "static label '" + label.label + "' holds every category of the pool " +
+                    pool->format() + ": no other domain can start while it runs");
+  }
+
+  // (b) A per-source <label> with another live domain's categories (or ones
+  // dominating or dominated by them) gives that domain's VM, or this one,
+  // the other's files. A label without categories is the shared label
+  // (<shareable/>'s): every VM reaches it by design.
+  if (!label.relabel) return out;  // per-source labels are not applied then
+  auto reg = state_->load_registry();
+  if (!reg) return out;
+  std::vector<LiveSet> live = live_sets(*reg, def.name);
+  if (live.empty()) return out;
+  std::string m(model().model);
+  auto check = [&](const std::string& resource, const std::string& path,
+                   const std::string& source_label_text) {
+    CategorySet cats = label_categories(source_label_text);
+    if (cats.empty()) return;
+    for (const LiveSet& other : live) {
+      std::string_view relation = mcs_relation(cats, other.categories);
+      if (relation.empty()) continue;
+      out.push_back(who + resource + " '" + path + "' gets its own label '" + source_label_text +
+                    "', which " + std::string(relation) + " live domain '" + other.owner +
+                    "' (categories " + registry_key(other.categories) + ")");
+    }
+  };
+  for (const Disk& d : def.disks) {
+    for (const DiskSource* src = &d.source; src != nullptr; src = src->backing.get()) {
+      const SourceSecLabel* o = source_label(src->seclabels, m);
+      if (o != nullptr && !o->relabel) break;  // covers the layers below too
+      bool host_path = src->type == DiskType::kFile || src->type == DiskType::kBlock ||
+                       src->type == DiskType::kDir;
+      if (o != nullptr && o->label && host_path) check("disk " + d.target, src->path, *o->label);
+    }
+  }
+  for (const Chardev& c : def.chardevs) {
+    const SourceSecLabel* o = source_label(c.seclabels, m);
+    if (o != nullptr && o->relabel && o->label && !c.path.empty())
+      check(c.name(), c.path, *o->label);
+  }
+  return out;
 }
 
 }  // namespace svirt::internal
