@@ -71,9 +71,15 @@ struct SVIRT_EXPORT DiskSource {
   // file=, dev= or dir=; vhostuser: the socket's path=; vhostvdpa: dev=; "" for
   // network, volume and nvme sources and for empty media.
   std::string path;
-  std::string format;              // <driver type=> / <format type=>, informative only
+  std::string format;              // <driver type=> / <format type=>; qcow2, qed: header read
   std::vector<SourceSecLabel> seclabels;
   std::unique_ptr<DiskSource> backing;  // next <backingStore> with a source, or null
+  // An empty <backingStore/> below this layer: the chain ends here, and no
+  // image header is read to find more (libvirt's meaning of it).
+  bool backing_end = false;
+  // Found in the header of the layer above rather than written in the XML
+  // (docs/backing-chains.md); format() writes it as a <backingStore>.
+  bool discovered = false;
   // What names a source that is no host path: network <source protocol= name=>,
   // volume <source pool= volume=>, nvme <source type='pci'><address>.
   std::string protocol, name;

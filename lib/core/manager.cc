@@ -23,6 +23,7 @@
 #include "core/safe_path.h"
 #include "core/spawn.h"
 #include "svirt_build_config.h"
+#include "plan/backing_chain.h"
 #include "plan/planner.h"
 #include "state/state_dir.h"
 
@@ -292,6 +293,14 @@ Result<PreparedDomain> SecurityManager::Impl::prepare(const DomainDef& def,
   out.live = def;
   if (auto g = drv.gen_label(out.live, txn); !g)
     return start_failed(out.live, std::move(g).error());
+  // The chain the image headers name goes into the live XML, as libvirt's
+  // live XML holds it: release then restores exactly the layers labelled.
+  if (SecurityLabel l = label_of(out.live); l.type != LabelType::kNone && l.relabel) {
+    if (auto c = internal::discover_backing_chains(out.live); !c) {
+      (void)drv.release_label(out.live);
+      return start_failed(out.live, std::move(c).error());
+    }
+  }
 
   // No record of the domain is written before its labels: should svirt die
   // in between, the registry entry and the file records that name it are

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/quote.h"
+#include "plan/backing_chain.h"
 
 namespace svirt::internal {
 namespace {
@@ -164,7 +165,12 @@ class Collector {
   }
 
   // A disk layer and everything below it. `top` is the image QEMU writes.
-  Result<void> add_disk_chain(const Disk& disk) {
+  // Layers the XML leaves out are read from the image headers: a chain
+  // prepare() already completed ends in an empty <backingStore/> and is not
+  // read again.
+  Result<void> add_disk_chain(const Disk& written) {
+    Disk disk = written;
+    SVIRT_TRY(discover_backing_chain(disk));
     int depth = 0;
     for (const DiskSource* src = &disk.source; src != nullptr; src = src->backing.get(), ++depth) {
       const bool top = depth == 0;
@@ -402,6 +408,11 @@ class Collector {
         return ok();
       }
       case DiskType::kNetwork:
+        if (src.discovered) {
+          leave(kind, "", disk.target,
+                "network backing " + quoted(src.name) + ": no host file, not labelled");
+          return ok();
+        }
         if (src.protocol.empty()) {
           leave(kind, "", disk.target, "no medium");
           return ok();

@@ -4,8 +4,9 @@
 //
 // Given a domain, the host defaults and the config, it says which label the
 // VM process runs under and which label goes on each host path. It performs no
-// I/O, so the SELinux and test drivers make exactly the same decisions and the
-// data-driven tests here speak for both.
+// I/O beyond reading sysfs and image headers, so the SELinux and test drivers
+// make exactly the same decisions and the data-driven tests here speak for
+// both.
 #pragma once
 
 #include <optional>
@@ -72,8 +73,10 @@ Result<SecurityLabel> make_static_label(const LabelIntent& intent, const std::st
 // (MOUNT/libvirt/qemu/<name> on each hugetlbfs mount) and file-backed RAM
 // (MEMORY_BACKING_DIR/<name>); tests point them at scratch directories.
 //
-// The one thing the planner reads from the host is where host devices and
-// pipe chardevs live: sysfs under `devices` (tests point it at a fake tree).
+// What the planner reads from the host: where host devices and pipe
+// chardevs live, in sysfs under `devices` (tests point it at a fake tree),
+// and the headers of qcow2 and qed images whose backing chain the XML leaves
+// out (plan/backing_chain.h): every layer found is a read-only backing layer.
 Result<std::vector<ResourceLabel>> plan_resources(const DomainDef& def, const std::string& model,
                                                   const SecurityLabel& label,
                                                   const HostDefaults& defaults,

@@ -155,8 +155,8 @@ Result<Disk> parse_disk(const xmlNode* node, const std::vector<SecLabelDef>& dom
 
   DiskSource* tail = &d.source;
   int depth = 0;
-  for (const xmlNode* bs = first_child(node, "backingStore"); bs != nullptr && !is_terminator(bs);
-       bs = first_child(bs, "backingStore")) {
+  const xmlNode* bs = first_child(node, "backingStore");
+  for (; bs != nullptr && !is_terminator(bs); bs = first_child(bs, "backingStore")) {
     if (++depth > kMaxBackingDepth) {
       return invalid(who + ": backing chain deeper than " + std::to_string(kMaxBackingDepth));
     }
@@ -176,6 +176,7 @@ Result<Disk> parse_disk(const xmlNode* node, const std::vector<SecLabelDef>& dom
     tail->backing = std::move(layer);
     tail = tail->backing.get();
   }
+  tail->backing_end = bs != nullptr;
   return d;
 }
 

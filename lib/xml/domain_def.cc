@@ -22,6 +22,8 @@ void copy_layer(const DiskSource& from, DiskSource* to) {
   to->pool = from.pool;
   to->volume = from.volume;
   to->nvme = from.nvme;
+  to->backing_end = from.backing_end;
+  to->discovered = from.discovered;
 }
 
 }  // namespace

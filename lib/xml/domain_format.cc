@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "svirt/domain.h"
+#include "xml/chain_format.h"
 #include "xml/domain_access.h"
 #include "xml/domain_skeleton.h"
 
@@ -105,6 +106,8 @@ std::string DomainDef::format(FormatMode mode) const {
   if (!doc) doc = internal::build_domain_skeleton(*this);
   xmlNode* root = xmlDocGetRootElement(doc.get());
   sync_identity(root, *this);
+  // A skeleton holds the discovered layers already.
+  if (!original_xml_.empty()) internal::write_discovered_chains(root, disks);
   replace_seclabels(root, seclabels, mode);
   return internal::serialize_xml_document(doc.get());
 }

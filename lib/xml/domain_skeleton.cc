@@ -108,6 +108,33 @@ void add_disk_source(xmlNode* parent, const DiskSource& src) {
   add_source_seclabels(source, src.seclabels);
 }
 
+}  // namespace
+
+xmlNode* backing_store_element(xmlDoc* doc, const DiskSource* layer) {
+  xmlNode* first = nullptr;
+  xmlNode* parent = nullptr;
+  for (; layer != nullptr; layer = layer->backing.get()) {
+    // A network location found in a header is no layer libvirt's XML could
+    // describe from a bare name: the chain is left open above it, so the
+    // planner reads that header again and reports it.
+    if (layer->discovered && layer->type == DiskType::kNetwork) return first;
+    xmlNode* bs = new_element(doc, "backingStore");
+    if (first == nullptr) {
+      first = bs;
+    } else {
+      xmlAddChild(parent, bs);
+    }
+    parent = bs;
+    set_attr(bs, "type", disk_type_name(layer->type));
+    if (!layer->format.empty()) set_attr(add_element(bs, "format"), "type", layer->format);
+    add_disk_source(bs, *layer);
+  }
+  if (parent != nullptr) add_element(parent, "backingStore");
+  return first;
+}
+
+namespace {
+
 void add_disk(xmlNode* devices, const Disk& d) {
   xmlNode* n = add_element(devices, "disk");
   set_attr(n, "type", disk_type_name(d.source.type));
@@ -116,15 +143,8 @@ void add_disk(xmlNode* devices, const Disk& d) {
     set_attr(add_element(n, "driver"), "type", d.source.format);
   }
   add_disk_source(n, d.source);
-  xmlNode* parent = n;
-  for (const DiskSource* layer = d.source.backing.get(); layer != nullptr;
-       layer = layer->backing.get()) {
-    parent = add_element(parent, "backingStore");
-    set_attr(parent, "type", disk_type_name(layer->type));
-    if (!layer->format.empty()) set_attr(add_element(parent, "format"), "type", layer->format);
-    add_disk_source(parent, *layer);
-  }
-  if (d.source.backing) add_element(parent, "backingStore");
+  if (xmlNode* chain = backing_store_element(n->doc, d.source.backing.get()))
+    xmlAddChild(n, chain);
   set_attr(add_element(n, "target"), "dev", d.target);
   if (d.readonly) add_element(n, "readonly");
   if (d.shareable) add_element(n, "shareable");

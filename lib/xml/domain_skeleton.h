@@ -13,4 +13,10 @@ namespace svirt::internal {
 // to the caller.
 XmlDocPtr build_domain_skeleton(const DomainDef& def);
 
+// The nested <backingStore> elements of `layer` and the layers below it,
+// ending in an empty <backingStore/>, not yet in the tree; null when there is
+// nothing to write. A discovered network layer is left out, and so is the
+// end marker above it: the chain stays open.
+xmlNode* backing_store_element(xmlDoc* doc, const DiskSource* layer);
+
 }  // namespace svirt::internal
