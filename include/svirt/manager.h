@@ -87,9 +87,13 @@ struct SVIRT_EXPORT PreparedDomain {
   std::vector<std::string> warnings;
 };
 
+// A domain after release(): what happened to each of its files.
 struct SVIRT_EXPORT ReleaseReport {
   std::string name;
   RestoreReport restore;
+  // Every warning of the release, the ones in restore.warnings first, then
+  // the manager's own (audit records that could not be sent): print this
+  // list, not both.
   std::vector<std::string> warnings;
 };
 
