@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/proc_list.h"
 #include "core/safe_path.h"
 #include "svirt/context.h"
 #include "svirt/test_backend.h"
@@ -149,6 +150,33 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
 
   Result<std::string> process_label(pid_t pid) override {
     record("process_label " + std::to_string(pid));
+    return label_in_environment(pid);
+  }
+
+  // Every process that carries a label in its environment; the others (and
+  // ones this process may not read) stand for unconfined host processes.
+  Result<std::vector<RunningProcess>> running_processes() override {
+    record("running_processes");
+    auto pids = proc_pids();
+    if (!pids) return std::move(pids).error();
+    std::vector<RunningProcess> out;
+    for (pid_t pid : *pids)
+      if (auto label = label_in_environment(pid)) out.push_back(RunningProcess{pid, *label});
+    return out;
+  }
+
+  std::vector<std::string> calls() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+  void clear() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.clear();
+  }
+
+ private:
+  static Result<std::string> label_in_environment(pid_t pid) {
     std::string file = "/proc/" + std::to_string(pid) + "/environ";
     gchar* data = nullptr;
     gsize size = 0;
@@ -178,17 +206,6 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
                  0};
   }
 
-  std::vector<std::string> calls() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return calls_;
-  }
-
-  void clear() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    calls_.clear();
-  }
-
- private:
   // Where a label of the file behind `fd` lives, and the file's real path.
   struct Target {
     std::string path;

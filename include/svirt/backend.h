@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "svirt/config.h"
 #include "svirt/driver.h"
@@ -40,6 +41,12 @@ struct SVIRT_EXPORT HostDefaults {
   std::optional<std::string> tcg_domain_context;  // second line, if any
   std::string image_context;                      // first line of virtual_image_context
   std::string content_context;                    // second line
+};
+
+// A running process and the label it runs under.
+struct SVIRT_EXPORT RunningProcess {
+  pid_t pid = 0;
+  std::string label;
 };
 
 class SVIRT_EXPORT LabelBackend {
@@ -91,6 +98,15 @@ class SVIRT_EXPORT LabelBackend {
   virtual Result<void> clear_socket_label() = 0;
   // Context of a running process.
   virtual Result<std::string> process_label(pid_t pid) = 0;
+  // The labels of every process on the host, so that categories held by VMs
+  // svirt did not start (libvirt's, another stack's) are never handed out.
+  // Processes that exit while the list is read, and kernel threads, are left
+  // out; a process whose label cannot be read for another reason is an
+  // error. The default reads each numeric entry of /proc through
+  // process_label(); the test backend reads the label its own exec plan
+  // leaves in each process's environment, so a test can stand up a "foreign
+  // VM" with nothing but `env SVIRT_LABEL=CTX sleep`.
+  virtual Result<std::vector<RunningProcess>> running_processes();
 };
 
 }  // namespace svirt

@@ -14,6 +14,7 @@
 //   "set_socket_label CTX"
 //   "clear_socket_label"
 //   "process_label PID"
+//   "running_processes"
 //
 // Paths are the files actually touched (symlinks resolved). A call is
 // recorded when it is made, whether or not it succeeds. plan_exec_label is

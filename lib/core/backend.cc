@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "svirt/backend.h"
+
+#include "core/proc_list.h"
 #include "svirt/driver.h"
 
 namespace svirt {
@@ -9,6 +11,21 @@ LabelBackend::~LabelBackend() = default;
 Result<void> LabelBackend::remove_label(int /*fd*/, const std::string& path) {
   return make_error(ErrorCode::kUnsupported,
                     "'" + path + "': cannot remove a security label on this backend");
+}
+
+Result<std::vector<RunningProcess>> LabelBackend::running_processes() {
+  auto pids = internal::proc_pids();
+  if (!pids) return std::move(pids).error();
+  std::vector<RunningProcess> out;
+  for (pid_t pid : *pids) {
+    auto label = process_label(pid);
+    if (label) {
+      out.push_back(RunningProcess{pid, std::move(*label)});
+    } else if (label.error().code != ErrorCode::kNotFound) {
+      return std::move(label).error();
+    }
+  }
+  return out;
 }
 
 bool LabelBackend::same_label(const std::string& a, const std::string& b) const { return a == b; }

@@ -23,11 +23,20 @@
 namespace svirt::internal {
 namespace {
 
-// One other live domain's categories, as the registry holds them.
+// One other live domain's categories, as the registry holds them, or those
+// of a running VM process svirt did not start (pid set, owner empty).
 struct LiveSet {
   std::string owner;
   CategorySet categories;
+  pid_t pid = 0;
+  std::string label;  // the process's, when pid is set
 };
+
+// Who holds a live set, for messages.
+std::string holder(const LiveSet& s) {
+  if (s.pid != 0) return "running process " + std::to_string(s.pid) + " (not started by svirt)";
+  return "live domain '" + s.owner + "'";
+}
 
 // The categories of every domain but `self` in the registry. Keys that do
 // not parse (another version's, or damaged) stand for nothing and are skipped.
@@ -50,6 +59,7 @@ void record(McsRegistry& reg, const std::string& name, const CategorySet& cats) 
 // The label another live domain runs under, for messages: from its record,
 // else its categories as the registry has them.
 std::string owner_label(const StateDir& state, const LiveSet& other, const std::string& model) {
+  if (other.pid != 0) return "label '" + other.label + "'";
   auto rec = state.read_domain(other.owner);
   if (rec && *rec) {
     auto def = DomainDef::parse((*rec)->live_xml);
@@ -81,7 +91,7 @@ Error conflict(const StateDir& state, const std::string& domain, std::string_vie
   return make_error(ErrorCode::kConflict,
                     "domain '" + domain + "': " + std::string(what) + " '" + label + "' " +
                         std::string(relation) + " " + owner_label(state, other, model) +
-                        " of live domain '" + other.owner + "' (" + std::string(why) + ")");
+                        " of " + holder(other) + " (" + std::string(why) + ")");
 }
 
 // Why no pair is free, naming the live domain that rules out the most pairs
@@ -98,18 +108,46 @@ std::string exhaustion_reason(const McsAllocator& alloc, const std::vector<LiveS
   }
   std::string pool = alloc.pool().format();
   if (widest != nullptr && most == alloc.capacity()) {
+    std::string who = widest->pid != 0 ? holder(*widest) : "domain '" + widest->owner + "'";
     if (widest->categories.empty())
-      return "domain '" + widest->owner +
-             "' holds a label without categories, which every pair of " + pool + " dominates";
-    return "domain '" + widest->owner + "' holds categories " + widest->categories.format() +
+      return who + " holds a label without categories, which every pair of " + pool + " dominates";
+    return who + " holds categories " + widest->categories.format() +
            ", which dominate every pair of " + pool;
   }
   std::string out = "all " + std::to_string(alloc.capacity()) + " pairs of " + pool + " are in use";
   if (widest != nullptr)
-    out += " or dominate or are dominated by a live label (domain '" + widest->owner +
-           "', categories " + registry_key(widest->categories) + ", rules out " +
+    out += " or dominate or are dominated by a live label (" +
+           (widest->pid != 0 ? holder(*widest) : "domain '" + widest->owner + "'") +
+           ", categories " + registry_key(widest->categories) + ", rules out " +
            std::to_string(most) + ")";
   return out;
+}
+
+// VMs another manager started (libvirt, another stack, an svirt with another
+// state directory) hold categories this registry does not know. Their
+// processes say which: every process of a VM type whose categories are not a
+// live domain's of our own registry. Processes of other types (a root shell
+// holds s0-s0:c0.c1023) do not take part: only VM processes are separated by
+// their categories.
+Result<void> add_foreign_vm_sets(LabelBackend& backend, const std::vector<std::string>& types,
+                                 const McsRegistry& reg, std::vector<LiveSet>& live) {
+  if (backend.mode() == EnforcingMode::kDisabled) return ok();  // no process has a label
+  auto procs = backend.running_processes();
+  if (!procs) {
+    if (backend.mode() == EnforcingMode::kEnforcing) return std::move(procs).error().wrap("cannot tell which categories running VMs hold");
+    return ok();  // permissive: categories separate nothing the kernel enforces
+  }
+  for (RunningProcess& p : *procs) {
+    auto ctx = SecurityContext::parse(p.label);
+    if (!ctx || std::find(types.begin(), types.end(), ctx->type()) == types.end()) continue;
+    CategorySet cats = label_categories(p.label);
+    if (reg.count(registry_key(cats)) > 0) continue;  // one of ours
+    bool known = std::any_of(live.begin(), live.end(), [&cats](const LiveSet& l) {
+      return l.pid != 0 && l.categories == cats;
+    });
+    if (!known) live.push_back(LiveSet{"", cats, p.pid, std::move(p.label)});
+  }
+  return ok();
 }
 
 // The per-source seclabel of `model`, else the one without a model (as the
@@ -128,6 +166,15 @@ constexpr std::string_view kVmTypes[] = {"svirt_t", "svirt_tcg_t", "svirt_kvm_ne
                                          "svirt_qemu_net_t"};
 
 }  // namespace
+
+std::vector<std::string> LabelingDriver::vm_types() const {
+  std::vector<std::string> types(std::begin(kVmTypes), std::end(kVmTypes));
+  for (const std::optional<std::string>& c :
+       {std::optional<std::string>(defaults_.domain_context), defaults_.tcg_domain_context})
+    if (c)
+      if (auto parsed = SecurityContext::parse(*c)) types.push_back(parsed->type());
+  return types;
+}
 
 Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions& options) {
   std::string m(model().model);
@@ -156,6 +203,7 @@ Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions&
   auto reg = state_->load_registry();
   if (!reg) return std::move(reg).error();
   std::vector<LiveSet> live = live_sets(*reg, def.name);
+  SVIRT_TRY(add_foreign_vm_sets(*backend_, vm_types(), *reg, live));
 
   if (intent->type == LabelType::kStatic) {
     auto label = make_static_label(*intent, m);
@@ -234,12 +282,8 @@ std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
 
   // (a) A type outside the VM policy is not held by its rules at all.
   if (auto ctx = SecurityContext::parse(label.label)) {
-    std::vector<std::string> vm_types(std::begin(kVmTypes), std::end(kVmTypes));
-    for (const std::optional<std::string>& c :
-         {std::optional<std::string>(defaults_.domain_context), defaults_.tcg_domain_context})
-      if (c)
-        if (auto parsed = SecurityContext::parse(*c)) vm_types.push_back(parsed->type());
-    if (std::find(vm_types.begin(), vm_types.end(), ctx->type()) == vm_types.end())
+    std::vector<std::string> types = vm_types();
+    if (std::find(types.begin(), types.end(), ctx->type()) == types.end())
       out.push_back(who + "process label '" + label.label + "' has type '" + ctx->type() +
                     "', not a VM domain type: the VM is not confined by the VM policy");
   }

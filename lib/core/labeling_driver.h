@@ -66,6 +66,9 @@ class LabelingDriver final : public SecurityDriver {
   // weaken its separation: an unconfined base type, a per-source label with
   // another live domain's categories (label_allocation.cc).
   std::vector<std::string> label_warnings(const DomainDef& def, const SecurityLabel& label) const;
+  // The process types of VMs: the VM policy's, and the configured domain
+  // and TCG contexts' types.
+  std::vector<std::string> vm_types() const;
   // The label recorded in the domain's seclabel for this model.
   SecurityLabel label_of(const DomainDef& def) const;
   // Labels `resources` for `domain`; all or nothing. Conditions that do not

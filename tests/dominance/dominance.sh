@@ -8,7 +8,7 @@
 # every other domain, and unusual labels are accepted with a warning.
 source "$(dirname "$(readlink -f "$0")")/../cli/lib.sh"
 
-plan 9
+plan 10
 
 X=$WORK/xml
 mkdir -p "$X"
@@ -98,3 +98,16 @@ dynamic_domain thief "<disk type='file' device='disk'><source file='$IMG/borrowe
 svt prepare "$X/thief.xml"
 expect_rc 0 && expect_match "$ERR" "warning: domain 'thief': disk vda .*borrowed\.img.* live domain 'dyn1'" "stderr"
 result $? "a disk labelled with another live domain's categories: prepared, with a warning naming it"
+
+# A VM another manager started (libvirt's): the test driver reads a process's
+# label from its environment, as its own exec plan leaves it.
+new_state
+use_config "[selinux]" "process_context = system_u:system_r:virtd_t:s0-s0:c0.c7"
+env SVIRT_LABEL=system_u:system_r:svirt_t:s0:c3,c4 sleep 60 &
+foreign=$!
+track_pid "$foreign"
+for _ in $(seq 50); do grep -qa SVIRT_LABEL "/proc/$foreign/environ" && break; sleep 0.1; done
+static_domain near system_u:system_r:svirt_t:s0:c3,c4,c5
+svt prepare "$X/near.xml"
+expect_rc 2 && expect_one_error "'near'.*dominates .*running process $foreign \\(not started by svirt\\)"
+result $? "a static label over a running VM's pair that svirt did not start is refused, naming the process"

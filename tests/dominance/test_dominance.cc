@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <csignal>
 #include <cstring>
 #include <set>
@@ -323,6 +324,58 @@ void reap(pid_t p) {
   waitpid(p, &status, 0);
 }
 
+// A process that runs under `label` (the test backend reads it from the
+// environment, where its exec plan puts it): a VM another manager started.
+pid_t labelled_process(const std::string& label) {
+  pid_t parent = getpid();
+  pid_t p = fork();
+  if (p == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
+    std::string env = "SVIRT_LABEL=" + label;
+    char* const argv[] = {const_cast<char*>("sleep"), const_cast<char*>("60"), nullptr};
+    char* const envp[] = {env.data(), nullptr};
+    execve("/bin/sleep", argv, envp);
+    _exit(127);
+  }
+  // Until exec, the child's environment is still ours.
+  for (int i = 0; i < 1000; ++i) {
+    std::string comm;
+    std::ifstream(("/proc/" + std::to_string(p) + "/comm").c_str()) >> comm;
+    if (comm == "sleep") break;
+    usleep(1000);
+  }
+  return p;
+}
+
+// A VM svirt did not start (libvirt's) holds c1,c2: no dynamic domain gets
+// that pair, a static label over it is refused naming the process, and a
+// process of another type (a root shell's whole range) takes no pair.
+void test_foreign_vm_process(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto m = manager(f, "c0.c7");
+  pid_t vm = labelled_process(std::string(kSvirt) + "s0:c1,c2");
+  pid_t shell = labelled_process("unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c7");
+
+  auto over = m->prepare(static_domain("over", "s0:c1,c2,c3"));
+  assert_false(over.ok());
+  assert_int_equal(over.error().code, ErrorCode::kConflict);
+  assert_non_null(strstr(over.error().message.c_str(),
+                         ("running process " + std::to_string(vm)).c_str()));
+
+  Error last;
+  std::vector<CategorySet> got = fill(*m, "d", &last);
+  assert_int_equal(got.size(), 27);
+  for (const CategorySet& c : got) assert_false(c == categories_of(std::string(kSvirt) + "s0:c1,c2"));
+  assert_int_equal(last.code, ErrorCode::kExhausted);
+
+  reap(vm);
+  auto freed = m->prepare(test_domain("after", ""));
+  assert_true(freed.ok());
+  assert_true(categories_of(freed->label.label) == categories_of(std::string(kSvirt) + "s0:c1,c2"));
+  reap(shell);
+}
+
 // After a restart reserve_label registers a running domain's whole set
 // again (here after mcs.db was lost), and refuses one whose label dominates
 // another running domain's.
@@ -458,6 +511,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_registry_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reserve_label, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_foreign_vm_process, setup, teardown),
       cmocka_unit_test_setup_teardown(test_warning_unconfined_type, setup, teardown),
       cmocka_unit_test_setup_teardown(test_warning_source_label_of_another_domain, setup,
                                       teardown),
