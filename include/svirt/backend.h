@@ -98,14 +98,18 @@ class SVIRT_EXPORT LabelBackend {
   virtual Result<void> clear_socket_label() = 0;
   // Context of a running process.
   virtual Result<std::string> process_label(pid_t pid) = 0;
-  // The labels of every process on the host, so that categories held by VMs
-  // svirt did not start (libvirt's, another stack's) are never handed out.
-  // Processes that exit while the list is read, and kernel threads, are left
-  // out; a process whose label cannot be read for another reason is an
-  // error. The default reads each numeric entry of /proc through
-  // process_label(); the test backend reads the label its own exec plan
-  // leaves in each process's environment, so a test can stand up a "foreign
-  // VM" with nothing but `env SVIRT_LABEL=CTX sleep`.
+  // The labels of the processes of VMs svirt did not start (libvirt's,
+  // another stack's), so that the categories they hold are never handed out.
+  // The default reads, through process_label(), the processes of systemd's
+  // machine.slice, where libvirt (through systemd-machined) runs every VM:
+  // reading the label of every process on the host would ask the policy for
+  // access a manager's domain does not have (the kernel logs a denial for
+  // each kernel thread and for init on every start). Processes that exit
+  // while the list is read, and ones the policy does not let the caller
+  // inspect, are left out; a label that cannot be read for another reason is
+  // an error. The test backend instead reads every process of /proc for the
+  // label its own exec plan leaves in the environment, so a test can stand
+  // up a "foreign VM" with nothing but `env SVIRT_LABEL=CTX sleep`.
   virtual Result<std::vector<RunningProcess>> running_processes();
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "svirt/backend.h"
 
+#include <cerrno>
+
 #include "core/proc_list.h"
 #include "svirt/driver.h"
 
@@ -14,14 +16,13 @@ Result<void> LabelBackend::remove_label(int /*fd*/, const std::string& path) {
 }
 
 Result<std::vector<RunningProcess>> LabelBackend::running_processes() {
-  auto pids = internal::proc_pids();
-  if (!pids) return std::move(pids).error();
   std::vector<RunningProcess> out;
-  for (pid_t pid : *pids) {
+  for (pid_t pid : internal::vm_cgroup_pids()) {
     auto label = process_label(pid);
     if (label) {
       out.push_back(RunningProcess{pid, std::move(*label)});
-    } else if (label.error().code != ErrorCode::kNotFound) {
+    } else if (label.error().code != ErrorCode::kNotFound && label.error().sys_errno != EACCES &&
+               label.error().sys_errno != EPERM) {
       return std::move(label).error();
     }
   }

@@ -288,6 +288,18 @@ std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
                     "', not a VM domain type: the VM is not confined by the VM policy");
   }
 
+  // An emulated domain under the KVM type: libvirt warns the same way. The
+  // boolean itself is not read: a manager's domain may not read selinuxfs
+  // booleans, and asking would log a denial on every start.
+  if (label.type == LabelType::kDynamic) {
+    auto intent = plan_intent(def, std::string(model().model), defaults_, config_);
+    if (intent && intent->tcg_without_tcg_type)
+      out.push_back(who + "the SELinux policy has no domain type for QEMU's TCG emulation, so the "
+                          "emulated VM runs as '" + intent->base->type() +
+                    "': QEMU may be refused the 'execmem' permission it needs unless the "
+                    "'virt_use_execmem' policy boolean is on");
+  }
+
   // A static label that takes the whole pool, or holds no category, is kept
   // apart by the dominance rule (no other domain may start beside it), which
   // the operator should know.

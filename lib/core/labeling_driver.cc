@@ -14,6 +14,7 @@
 
 #include "core/fault.h"
 #include "core/migration.h"
+#include "core/libvirt_marks.h"
 #include "core/resource_checks.h"
 #include "core/tree_relabel.h"
 #include "mcs/mcs_allocator.h"
@@ -186,6 +187,18 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     }
     auto fit = check_resource_file(r, *opened, checks);
     if (!fit) return std::move(fit).error().wrap(describe(r));
+    // A file libvirt labelled for one of its running VMs is that VM's.
+    for (const LibvirtMark& mark : libvirt_marks(opened->fd.get())) {
+      if (mark.this_boot && mark.refcount > 0)
+        return make_error(ErrorCode::kConflict,
+                          describe(r) + ": libvirt holds it for " +
+                              std::to_string(mark.refcount) + " running VM(s) (" +
+                              mark.attribute() + " set this boot); stop them in libvirt first");
+      if (!mark.this_boot)
+        warnings.push_back(describe(r) + ": libvirt's " + mark.driver +
+                           " marks on it are from an earlier boot (timestamp '" + mark.timestamp +
+                           "'): stale, ignored as libvirt ignores them");
+    }
     // Two names of one file are one resource: one label, one record.
     std::string id = FileIdentity::of(opened->st).format();
     auto seen = by_identity.find(id);

@@ -5,8 +5,40 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 namespace svirt::internal {
+
+namespace {
+
+// Depth-first through `dir`, collecting each cgroup.procs; bounded so that a
+// deep hierarchy cannot run away.
+void collect_cgroup(const std::string& dir, int depth, std::vector<pid_t>& out) {
+  if (depth > 16) return;
+  std::ifstream procs(dir + "/cgroup.procs");
+  long pid = 0;
+  while (procs >> pid)
+    if (pid > 0) out.push_back(static_cast<pid_t>(pid));
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> children;
+  while (const dirent* e = readdir(d))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.') children.emplace_back(e->d_name);
+  closedir(d);
+  for (const std::string& c : children) collect_cgroup(dir + "/" + c, depth + 1, out);
+}
+
+}  // namespace
+
+std::vector<pid_t> vm_cgroup_pids() {
+  std::vector<pid_t> out;
+  for (const char* root : {"/sys/fs/cgroup/machine.slice", "/sys/fs/cgroup/systemd/machine.slice"}) {
+    collect_cgroup(root, 0, out);
+    if (!out.empty()) break;
+  }
+  return out;
+}
 
 Result<std::vector<pid_t>> proc_pids() {
   DIR* dir = opendir("/proc");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// The processes of the host, as /proc lists them: the backends read each
-// one's label to find the categories VMs svirt did not start are holding.
+// The processes of the host, as /proc and the cgroup tree list them: the
+// backends read their labels to find the categories VMs svirt did not start
+// are holding.
 //
 // Thread-safety: free function without shared state.
 #pragma once
@@ -17,5 +18,10 @@ namespace svirt::internal {
 // The pids /proc lists at the moment it is read; processes that start later
 // are not in it, ones that exit may still be.
 Result<std::vector<pid_t>> proc_pids();
+
+// The pids of every cgroup below systemd's machine.slice (cgroup v2, or the
+// v1 name=systemd hierarchy), where libvirt and systemd-machined run VMs;
+// empty when there is no such slice.
+std::vector<pid_t> vm_cgroup_pids();
 
 }  // namespace svirt::internal

@@ -557,6 +557,7 @@ Result<LabelIntent> plan_intent(const DomainDef& def, const std::string& model,
     auto dom = parse_named(defaults.domain_context, "domain context");
     if (!dom) return std::move(dom).error();
     type = dom->type();
+    intent.tcg_without_tcg_type = def.type == "qemu";
   }
   auto pool = category_pool(*proc);
   if (!pool) return std::move(pool).error();

@@ -34,6 +34,10 @@ struct LabelIntent {
   // Level sensitivity and the categories dynamic pairs are drawn from.
   int sensitivity = 0;
   CategorySet pool;
+  // An emulated (<domain type='qemu'>) domain that gets the KVM domain type
+  // because the policy names no TCG type: QEMU's code translator then needs
+  // execmem, which the KVM type may not have.
+  bool tcg_without_tcg_type = false;
 };
 
 // Refuses a per-source <seclabel> of a model svirt has no driver for

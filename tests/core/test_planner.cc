@@ -181,6 +181,37 @@ void test_dynamic_label_never_single_category(void**) {
   assert_true(ctx->range()->low == ctx->range()->high);
 }
 
+// An emulated domain takes the TCG type when the policy names one; without
+// one it falls back to the KVM type, and the intent says so (the driver then
+// warns about execmem, as libvirt does). KVM domains and base labels never.
+void test_tcg_fallback_flagged(void**) {
+  Config config;
+  auto backend = make_test_backend("/nonexistent-state");
+  auto with_tcg = backend->defaults(config);
+  assert_true(with_tcg.ok() && with_tcg->tcg_domain_context);
+  HostDefaults without_tcg = *with_tcg;
+  without_tcg.tcg_domain_context.reset();
+  auto qemu = DomainDef::parse("<domain type='qemu'><name>x</name></domain>");
+  auto kvm = DomainDef::parse("<domain type='kvm'><name>x</name></domain>");
+  auto based = DomainDef::parse(
+      "<domain type='qemu'><name>x</name><seclabel type='dynamic' model='selinux'>"
+      "<baselabel>system_u:system_r:svirt_t:s0</baselabel></seclabel></domain>");
+  assert_true(qemu.ok() && kvm.ok() && based.ok());
+
+  auto tcg = plan_intent(*qemu, "selinux", *with_tcg, config);
+  assert_true(tcg.ok());
+  assert_string_equal(tcg->base->type().c_str(), "svirt_tcg_t");
+  assert_false(tcg->tcg_without_tcg_type);
+
+  auto fallback = plan_intent(*qemu, "selinux", without_tcg, config);
+  assert_true(fallback.ok());
+  assert_string_equal(fallback->base->type().c_str(), "svirt_t");
+  assert_true(fallback->tcg_without_tcg_type);
+
+  assert_false(plan_intent(*kvm, "selinux", without_tcg, config)->tcg_without_tcg_type);
+  assert_false(plan_intent(*based, "selinux", without_tcg, config)->tcg_without_tcg_type);
+}
+
 // Host devices found through a fake sysfs: a VFIO group node gets the image
 // context without categories (the group may serve several domains), the
 // container node is left alone, and a pipe chardev labels PATH.in and PATH.out.
@@ -232,6 +263,7 @@ int main() {
       cmocka_unit_test(test_pool_from_process_context),
       cmocka_unit_test(test_dynamic_label_never_single_category),
       cmocka_unit_test(test_devices_through_fake_sysfs),
+      cmocka_unit_test(test_tcg_fallback_flagged),
   };
   return cmocka_run_group_tests_name("planner", tests, nullptr, nullptr);
 }

@@ -353,6 +353,14 @@ if [ -n "$dom0_out$(section dom0-exit)" ]; then
     eval "[ \"\$(section dom0-list-after | grep -vc '^NAME')\" = 0 ]"
 fi
 
+# --- an emulated domain on a policy without a TCG type ---------------------------------------
+if [ -n "$(section tcg-boolean)" ]; then
+  echo "TCG: $(section tcg-err | head -n 1) (virt_use_execmem: $(section tcg-boolean))"
+  check "a type='qemu' domain prepares, with libvirt's execmem warning (no TCG type in the policy)" \
+    eval "has tcg-exit '^exit 0$' &&
+          has tcg-err \"no domain type for QEMU's TCG emulation.*'virt_use_execmem'\""
+fi
+
 if ((demo)); then
   echo
   print_matrix

@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "../core/test_support.h"
@@ -531,6 +533,59 @@ void test_share_tree_links_and_renames(void** st) {
   assert_string_equal(label_of(outside)->c_str(), kOther);
 }
 
+// The kernel's boot time, as libvirt's timestamps hold it.
+std::string boot_time() {
+  std::ifstream stat("/proc/stat");
+  std::string key, value;
+  while (stat >> key)
+    if (key == "btime" && stat >> value) return value;
+  return "";
+}
+
+bool set_trusted(const std::string& path, const std::string& name, const std::string& value) {
+  return setxattr(path.c_str(), ("trusted.libvirt.security." + name).c_str(), value.data(),
+                  value.size(), 0) == 0;
+}
+
+// libvirt's remember marks: a file one of its VMs holds this boot is refused
+// and keeps its label; marks from an earlier boot are stale, warned about and
+// ignored, as libvirt ignores them.
+void test_libvirt_marks(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string held = image(f, "held.img");
+  if (!set_trusted(held, "ref_selinux", "1")) {
+    std::fprintf(stderr, "SKIPPED: trusted xattrs need CAP_SYS_ADMIN here\n");
+    skip();
+  }
+  assert_true(set_trusted(held, "selinux", kOther));
+  assert_true(set_trusted(held, "timestamp_selinux", boot_time()));
+  auto m = open_test_manager(f.state, Config{});
+  auto p = m->prepare(test_domain("vm", disk_xml(held)));
+  assert_false(p.ok());
+  assert_int_equal(p.error().code, ErrorCode::kConflict);
+  assert_true(contains(p.error().message, "held.img"));
+  assert_true(contains(p.error().message, "libvirt holds it"));
+  assert_string_equal(label_of(held)->c_str(), kOrig);
+  assert_int_equal(records(f), 0);
+
+  std::string dac = image(f, "dac.img");
+  assert_true(set_trusted(dac, "ref_dac", "2"));
+  assert_true(set_trusted(dac, "timestamp_dac", boot_time()));
+  auto d = m->prepare(test_domain("vm", disk_xml(dac)));
+  assert_false(d.ok());
+  assert_true(contains(d.error().message, "ref_dac"));
+
+  std::string stale = image(f, "stale.img");
+  assert_true(set_trusted(stale, "ref_selinux", "1"));
+  assert_true(set_trusted(stale, "timestamp_selinux", "1000000000"));
+  auto s = m->prepare(test_domain("vm", disk_xml(stale)));
+  assert_true(s.ok());
+  assert_true(any_contains(s->warnings, "earlier boot"));
+  assert_false(*label_of(stale) == kOrig);
+  assert_true(m->release("vm").ok());
+  assert_string_equal(label_of(stale)->c_str(), kOrig);
+}
+
 // The configuration keys.
 void test_config_keys(void** st) {
   (void)st;
@@ -568,6 +623,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_os_tree_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_share_of_system_tree_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_share_tree_links_and_renames, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_libvirt_marks, setup, teardown),
       cmocka_unit_test(test_config_keys),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

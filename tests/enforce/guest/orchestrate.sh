@@ -266,10 +266,24 @@ run_dom0() {
   note "mini dom0 control finished"
 }
 
+# An emulated domain: Debian's policy names no TCG domain type, so svirt warns (as libvirt
+# does) that QEMU's translator may lack execmem.
+run_tcg() {
+  cat >$xml/tcg.xml <<XML
+<domain type='qemu'><name>tcg</name><memory unit='KiB'>65536</memory>
+  <os><type arch='x86_64'>hvm</type></os><devices/></domain>
+XML
+  sv prepare $xml/tcg.xml 2>&1 >/dev/null | report tcg-err
+  sv list 2>&1 | grep -q '^tcg ' && echo "exit 0" | report tcg-exit
+  { cat /sys/fs/selinux/booleans/virt_use_execmem 2>/dev/null || echo "no such boolean"; } | report tcg-boolean
+  sv release tcg >/dev/null 2>&1
+}
+
 preflight
 if [ -x /usr/bin/svirt ] && [ ! -e /etc/svirt-enforce-preflight ]; then
   run_matrix
   run_savefile
+  run_tcg
   [ -x /usr/libexec/svirt-enforce/mini-dom0 ] && run_dom0
 fi
 dmesg | grep 'avc:' | report avc

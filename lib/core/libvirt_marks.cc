@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "core/libvirt_marks.h"
+
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
+namespace svirt::internal {
+namespace {
+
+// How far libvirt's boot time may lie from the kernel's and still be this
+// boot's (see the header).
+constexpr int64_t kBootTimeSlack = 10;
+
+std::optional<std::string> read_attr(const std::string& proc_path, const std::string& name) {
+  char buf[256];
+  ssize_t n = getxattr(proc_path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0) return std::nullopt;
+  std::string v(buf, static_cast<size_t>(n));
+  while (!v.empty() && (v.back() == '\0' || v.back() == '\n')) v.pop_back();
+  return v;
+}
+
+std::optional<int64_t> parse_decimal(const std::string& text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str() || *end != '\0' || v < 0) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
+
+// The kernel's boot time (btime of /proc/stat), read once: it is fixed for
+// the life of a process.
+std::optional<int64_t> kernel_boot_time() {
+  static std::once_flag once;
+  static std::optional<int64_t> btime;
+  std::call_once(once, [] {
+    std::ifstream stat("/proc/stat");
+    std::string key;
+    while (stat >> key) {
+      if (key == "btime") {
+        int64_t v = 0;
+        if (stat >> v) btime = v;
+        return;
+      }
+      stat.ignore(1 << 20, '\n');
+    }
+  });
+  return btime;
+}
+
+}  // namespace
+
+bool libvirt_timestamp_is_this_boot(const std::string& timestamp) {
+  auto stamp = parse_decimal(timestamp);
+  auto boot = kernel_boot_time();
+  if (!stamp || !boot) return false;
+  return std::llabs(*stamp - *boot) <= kBootTimeSlack;
+}
+
+std::vector<LibvirtMark> libvirt_marks(int fd) {
+  std::vector<LibvirtMark> out;
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  for (const char* driver : {"selinux", "dac"}) {
+    const std::string prefix = "trusted.libvirt.security.";
+    auto ref = read_attr(proc, prefix + "ref_" + driver);
+    if (!ref) continue;
+    LibvirtMark m;
+    m.driver = driver;
+    m.refcount = static_cast<uint64_t>(parse_decimal(*ref).value_or(1));
+    m.timestamp = read_attr(proc, prefix + "timestamp_" + driver).value_or("");
+    m.this_boot = libvirt_timestamp_is_this_boot(m.timestamp);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace svirt::internal
