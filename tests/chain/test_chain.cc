@@ -35,24 +35,10 @@ namespace {
 constexpr const char* kContent = "system_u:object_r:virt_content_t:s0";
 constexpr const char* kOrig = "system_u:object_r:virt_image_t:s0";
 
-struct Fixture : Scratch {};
+using Fixture = Scratch;
 
-int setup(void** st) {
-  auto* f = new Fixture;
-  if (!make_scratch(f, "chain")) {
-    delete f;
-    return -1;
-  }
-  *st = f;
-  return 0;
-}
-
-int teardown(void** st) {
-  auto* f = static_cast<Fixture*>(*st);
-  remove_tree(f->dir);
-  delete f;
-  return 0;
-}
+int setup(void** st) { return scratch_setup(st, "chain"); }
+int teardown(void** st) { return scratch_teardown(st); }
 
 std::string qcow2_disk(const std::string& path, const std::string& dev = "vda",
                        const std::string& format = "qcow2", const std::string& inner = "") {

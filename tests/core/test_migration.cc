@@ -37,24 +37,10 @@ constexpr const char* kSourceImage = "system_u:object_r:svirt_image_t:s0:c1,c2";
 constexpr const char* kSourceLabel = "system_u:system_r:svirt_t:s0:c1,c2";
 constexpr const char* kOrig = "system_u:object_r:virt_image_t:s0";
 
-struct Fixture : Scratch {};
+using Fixture = Scratch;
 
-int setup(void** st) {
-  auto* f = new Fixture;
-  if (!make_scratch(f)) {
-    delete f;
-    return -1;
-  }
-  *st = f;
-  return 0;
-}
-
-int teardown(void** st) {
-  auto* f = static_cast<Fixture*>(*st);
-  remove_tree(f->dir);
-  delete f;
-  return 0;
-}
+int setup(void** st) { return scratch_setup(st, "core"); }
+int teardown(void** st) { return scratch_teardown(st); }
 
 // A dynamic seclabel as the source's live XML has it.
 std::string carried(const std::string& pair) {

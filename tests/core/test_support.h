@@ -62,6 +62,25 @@ inline bool make_scratch(Scratch* s, const char* tag = "core") {
   return true;
 }
 
+// A cmocka group's setup and teardown for a Scratch tagged `tag` in *st:
+// setup returns -1 (the reason on stderr) when no filesystem keeps user xattrs.
+inline int scratch_setup(void** st, const char* tag) {
+  auto* s = new Scratch;
+  if (!make_scratch(s, tag)) {
+    delete s;
+    return -1;
+  }
+  *st = s;
+  return 0;
+}
+
+inline int scratch_teardown(void** st) {
+  auto* s = static_cast<Scratch*>(*st);
+  remove_tree(s->dir);
+  delete s;
+  return 0;
+}
+
 // A manager with the test driver on `state_dir`.
 inline std::unique_ptr<SecurityManager> open_test_manager(const std::string& state_dir,
                                                           std::optional<Config> config = {},

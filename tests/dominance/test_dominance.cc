@@ -37,24 +37,10 @@ namespace {
 
 constexpr const char* kSvirt = "system_u:system_r:svirt_t:";
 
-struct Fixture : Scratch {};
+using Fixture = Scratch;
 
-int setup(void** st) {
-  auto* f = new Fixture;
-  if (!make_scratch(f, "dominance")) {
-    delete f;
-    return -1;
-  }
-  *st = f;
-  return 0;
-}
-
-int teardown(void** st) {
-  auto* f = static_cast<Fixture*>(*st);
-  remove_tree(f->dir);
-  delete f;
-  return 0;
-}
+int setup(void** st) { return scratch_setup(st, "dominance"); }
+int teardown(void** st) { return scratch_teardown(st); }
 
 // A manager whose category pool is `pool` (the high level of its process
 // context), "" for the default c0.c1023.

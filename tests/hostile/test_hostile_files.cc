@@ -38,24 +38,10 @@ namespace {
 constexpr const char* kOrig = "system_u:object_r:virt_image_t:s0";
 constexpr const char* kOther = "system_u:object_r:admin_home_t:s0";
 
-struct Fixture : Scratch {};
+using Fixture = Scratch;
 
-int setup(void** st) {
-  auto* f = new Fixture;
-  if (!make_scratch(f, "hostile")) {
-    delete f;
-    return -1;
-  }
-  *st = f;
-  return 0;
-}
-
-int teardown(void** st) {
-  auto* f = static_cast<Fixture*>(*st);
-  remove_tree(f->dir);
-  delete f;
-  return 0;
-}
+int setup(void** st) { return scratch_setup(st, "hostile"); }
+int teardown(void** st) { return scratch_teardown(st); }
 
 Config with_links() {
   Config c;
