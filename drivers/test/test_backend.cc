@@ -39,6 +39,7 @@ constexpr const char* kDefaultImage = "system_u:object_r:svirt_image_t:s0";
 constexpr const char* kDefaultContent = "system_u:object_r:virt_content_t:s0";
 
 constexpr const char* kLabelEnv = "SVIRT_LABEL";
+constexpr const char* kHostEnv = "SVIRT_TEST_HOST";
 
 bool is_unsupported(int err) { return err == ENOTSUP || err == EOPNOTSUPP || err == EROFS; }
 
@@ -53,7 +54,9 @@ Error label_error(const std::string& what, const std::string& path, int err) {
 class TestBackend final : public LabelBackend, public TestBackendRecorder {
  public:
   explicit TestBackend(const std::string& state_dir)
-      : store_(state_dir + "/" + kTestLabelStoreFile), owner_pid_(::getpid()) {}
+      : store_(state_dir + "/" + kTestLabelStoreFile),
+        host_(state_dir),
+        owner_pid_(::getpid()) {}
 
   std::string_view name() const override { return "test"; }
   SecurityModel model() const override { return SecurityModel{"selinux", "0"}; }
@@ -150,18 +153,24 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
 
   Result<std::string> process_label(pid_t pid) override {
     record("process_label " + std::to_string(pid));
-    return label_in_environment(pid);
+    return environment_value(pid, kLabelEnv);
   }
 
-  // Every process that carries a label in its environment; the others (and
-  // ones this process may not read) stand for unconfined host processes.
+  // The VMs of this fake host: every process whose environment carries a
+  // label and names this backend's state directory as its host
+  // (SVIRT_TEST_HOST), so that tests running side by side, each on its own
+  // state directory, do not see each other's VMs.
+  // (VMs svirt itself started are in its registry and need not name it.)
   Result<std::vector<RunningProcess>> running_processes() override {
     record("running_processes");
     auto pids = proc_pids();
     if (!pids) return std::move(pids).error();
     std::vector<RunningProcess> out;
-    for (pid_t pid : *pids)
-      if (auto label = label_in_environment(pid)) out.push_back(RunningProcess{pid, *label});
+    for (pid_t pid : *pids) {
+      auto host = environment_value(pid, kHostEnv);
+      if (!host || *host != host_) continue;
+      if (auto label = environment_value(pid, kLabelEnv)) out.push_back(RunningProcess{pid, *label});
+    }
     return out;
   }
 
@@ -176,7 +185,7 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
   }
 
  private:
-  static Result<std::string> label_in_environment(pid_t pid) {
+  static Result<std::string> environment_value(pid_t pid, const char* name) {
     std::string file = "/proc/" + std::to_string(pid) + "/environ";
     gchar* data = nullptr;
     gsize size = 0;
@@ -191,7 +200,7 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
     }
     std::string env(data, size);
     g_free(data);
-    const std::string prefix = std::string(kLabelEnv) + "=";
+    const std::string prefix = std::string(name) + "=";
     size_t pos = 0;
     while (pos < env.size()) {
       size_t end = env.find('\0', pos);
@@ -202,7 +211,7 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
       pos = end + 1;
     }
     return Error{ErrorCode::kNotFound,
-                 "process " + std::to_string(pid) + " has no " + kLabelEnv + " in its environment",
+                 "process " + std::to_string(pid) + " has no " + name + " in its environment",
                  0};
   }
 
@@ -237,6 +246,8 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
   }
 
   LabelStore store_;
+  // The fake host's name: its state directory (see running_processes).
+  const std::string host_;
   const pid_t owner_pid_;
   mutable std::mutex mu_;
   std::vector<std::string> calls_;

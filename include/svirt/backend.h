@@ -108,8 +108,9 @@ class SVIRT_EXPORT LabelBackend {
   // while the list is read, and ones the policy does not let the caller
   // inspect, are left out; a label that cannot be read for another reason is
   // an error. The test backend instead reads every process of /proc for the
-  // label its own exec plan leaves in the environment, so a test can stand
-  // up a "foreign VM" with nothing but `env SVIRT_LABEL=CTX sleep`.
+  // label its own exec plan leaves in the environment, and counts those whose
+  // SVIRT_TEST_HOST names its state directory, so a test can stand up a
+  // "foreign VM" with `env SVIRT_LABEL=CTX SVIRT_TEST_HOST=STATE_DIR sleep 60`.
   virtual Result<std::vector<RunningProcess>> running_processes();
 };
 

@@ -103,7 +103,7 @@ result $? "a disk labelled with another live domain's categories: prepared, with
 # label from its environment, as its own exec plan leaves it.
 new_state
 use_config "[selinux]" "process_context = system_u:system_r:virtd_t:s0-s0:c0.c7"
-env SVIRT_LABEL=system_u:system_r:svirt_t:s0:c3,c4 sleep 60 &
+env SVIRT_LABEL=system_u:system_r:svirt_t:s0:c3,c4 SVIRT_TEST_HOST="$STATE" sleep 60 &
 foreign=$!
 track_pid "$foreign"
 for _ in $(seq 50); do grep -qa SVIRT_LABEL "/proc/$foreign/environ" && break; sleep 0.1; done

@@ -312,15 +312,16 @@ void reap(pid_t p) {
 
 // A process that runs under `label` (the test backend reads it from the
 // environment, where its exec plan puts it): a VM another manager started.
-pid_t labelled_process(const std::string& label) {
+pid_t labelled_process(const std::string& label, const std::string& host) {
   pid_t parent = getpid();
   pid_t p = fork();
   if (p == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(0);
     std::string env = "SVIRT_LABEL=" + label;
+    std::string on = "SVIRT_TEST_HOST=" + host;
     char* const argv[] = {const_cast<char*>("sleep"), const_cast<char*>("60"), nullptr};
-    char* const envp[] = {env.data(), nullptr};
+    char* const envp[] = {env.data(), on.data(), nullptr};
     execve("/bin/sleep", argv, envp);
     _exit(127);
   }
@@ -340,8 +341,10 @@ pid_t labelled_process(const std::string& label) {
 void test_foreign_vm_process(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   auto m = manager(f, "c0.c7");
-  pid_t vm = labelled_process(std::string(kSvirt) + "s0:c1,c2");
-  pid_t shell = labelled_process("unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c7");
+  pid_t vm = labelled_process(std::string(kSvirt) + "s0:c1,c2", f.state);
+  pid_t shell = labelled_process("unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c7", f.state);
+  // A VM of another (fake) host is not this host's.
+  pid_t elsewhere = labelled_process(std::string(kSvirt) + "s0:c5,c6", f.state + "-other");
 
   auto over = m->prepare(static_domain("over", "s0:c1,c2,c3"));
   assert_false(over.ok());
@@ -360,6 +363,7 @@ void test_foreign_vm_process(void** st) {
   assert_true(freed.ok());
   assert_true(categories_of(freed->label.label) == categories_of(std::string(kSvirt) + "s0:c1,c2"));
   reap(shell);
+  reap(elsewhere);
 }
 
 // After a restart reserve_label registers a running domain's whole set
