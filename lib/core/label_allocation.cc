@@ -32,10 +32,11 @@ struct LiveSet {
   std::string label;  // the process's, when pid is set
 };
 
-// Who holds a live set, for messages.
-std::string holder(const LiveSet& s) {
+// Who holds a live set, for messages: "live domain 'web'" (`live_word`
+// false: "domain 'web'"), or "running process 42 (not started by svirt)".
+std::string holder(const LiveSet& s, bool live_word = true) {
   if (s.pid != 0) return "running process " + std::to_string(s.pid) + " (not started by svirt)";
-  return "live domain '" + s.owner + "'";
+  return std::string(live_word ? "live " : "") + "domain '" + s.owner + "'";
 }
 
 // The categories of every domain but `self` in the registry. Keys that do
@@ -108,7 +109,7 @@ std::string exhaustion_reason(const McsAllocator& alloc, const std::vector<LiveS
   }
   std::string pool = alloc.pool().format();
   if (widest != nullptr && most == alloc.capacity()) {
-    std::string who = widest->pid != 0 ? holder(*widest) : "domain '" + widest->owner + "'";
+    std::string who = holder(*widest, false);
     if (widest->categories.empty())
       return who + " holds a label without categories, which every pair of " + pool + " dominates";
     return who + " holds categories " + widest->categories.format() +
@@ -116,8 +117,7 @@ std::string exhaustion_reason(const McsAllocator& alloc, const std::vector<LiveS
   }
   std::string out = "all " + std::to_string(alloc.capacity()) + " pairs of " + pool + " are in use";
   if (widest != nullptr)
-    out += " or dominate or are dominated by a live label (" +
-           (widest->pid != 0 ? holder(*widest) : "domain '" + widest->owner + "'") +
+    out += " or dominate or are dominated by a live label (" + holder(*widest, false) +
            ", categories " + registry_key(widest->categories) + ", rules out " +
            std::to_string(most) + ")";
   return out;
@@ -148,17 +148,6 @@ Result<void> add_foreign_vm_sets(LabelBackend& backend, const std::vector<std::s
     if (!known) live.push_back(LiveSet{"", cats, p.pid, std::move(p.label)});
   }
   return ok();
-}
-
-// The per-source seclabel of `model`, else the one without a model (as the
-// planner picks it).
-const SourceSecLabel* source_label(const std::vector<SourceSecLabel>& labels,
-                                   const std::string& model) {
-  for (const SourceSecLabel& s : labels)
-    if (s.model == model) return &s;
-  for (const SourceSecLabel& s : labels)
-    if (s.model.empty()) return &s;
-  return nullptr;
 }
 
 // The process types of the VM policy, besides the host's configured ones.
@@ -341,7 +330,7 @@ std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
   };
   for (const Disk& d : def.disks) {
     for (const DiskSource* src = &d.source; src != nullptr; src = src->backing.get()) {
-      const SourceSecLabel* o = source_label(src->seclabels, m);
+      const SourceSecLabel* o = source_override(src->seclabels, m);
       if (o != nullptr && !o->relabel) break;  // covers the layers below too
       bool host_path = src->type == DiskType::kFile || src->type == DiskType::kBlock ||
                        src->type == DiskType::kDir;
@@ -349,7 +338,7 @@ std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
     }
   }
   for (const Chardev& c : def.chardevs) {
-    const SourceSecLabel* o = source_label(c.seclabels, m);
+    const SourceSecLabel* o = source_override(c.seclabels, m);
     if (o != nullptr && o->relabel && o->label && !c.path.empty())
       check(c.name(), c.path, *o->label);
   }

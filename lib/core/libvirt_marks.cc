@@ -7,9 +7,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <string_view>
 
 namespace svirt::internal {
 namespace {
+
+constexpr std::string_view kPrefix = "trusted.libvirt.security.";
 
 // How far libvirt's boot time may lie from the kernel's and still be this
 // boot's (see the header).
@@ -53,6 +56,15 @@ std::optional<int64_t> kernel_boot_time() {
   return btime;
 }
 
+// Whether any attribute of the file is libvirt's: one listxattr, so a file
+// libvirt never touched (the common case) costs one call, not one per driver.
+bool has_libvirt_attrs(const std::string& proc_path) {
+  char names[4096];
+  ssize_t n = listxattr(proc_path.c_str(), names, sizeof names);
+  if (n < 0) return errno == ERANGE;  // more names than fit: look them up one by one
+  return std::string_view(names, static_cast<size_t>(n)).find(kPrefix) != std::string_view::npos;
+}
+
 }  // namespace
 
 bool libvirt_timestamp_is_this_boot(const std::string& timestamp) {
@@ -65,8 +77,9 @@ bool libvirt_timestamp_is_this_boot(const std::string& timestamp) {
 std::vector<LibvirtMark> libvirt_marks(int fd) {
   std::vector<LibvirtMark> out;
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  if (!has_libvirt_attrs(proc)) return out;
   for (const char* driver : {"selinux", "dac"}) {
-    const std::string prefix = "trusted.libvirt.security.";
+    const std::string prefix(kPrefix);
     auto ref = read_attr(proc, prefix + "ref_" + driver);
     if (!ref) continue;
     LibvirtMark m;

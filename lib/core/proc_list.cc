@@ -31,10 +31,10 @@ void collect_cgroup(const std::string& dir, int depth, std::vector<pid_t>& out) 
 
 }  // namespace
 
-std::vector<pid_t> vm_cgroup_pids() {
+std::vector<pid_t> vm_cgroup_pids(const std::string& cgroup_root) {
   std::vector<pid_t> out;
-  for (const char* root : {"/sys/fs/cgroup/machine.slice", "/sys/fs/cgroup/systemd/machine.slice"}) {
-    collect_cgroup(root, 0, out);
+  for (const char* slice : {"/machine.slice", "/systemd/machine.slice"}) {
+    collect_cgroup(cgroup_root + slice, 0, out);
     if (!out.empty()) break;
   }
   return out;

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 #include "svirt/result.h"
@@ -20,8 +21,9 @@ namespace svirt::internal {
 Result<std::vector<pid_t>> proc_pids();
 
 // The pids of every cgroup below systemd's machine.slice (cgroup v2, or the
-// v1 name=systemd hierarchy), where libvirt and systemd-machined run VMs;
-// empty when there is no such slice.
-std::vector<pid_t> vm_cgroup_pids();
+// v1 name=systemd hierarchy) of the cgroup tree mounted at `cgroup_root`,
+// where libvirt and systemd-machined run VMs; empty when there is no such
+// slice.
+std::vector<pid_t> vm_cgroup_pids(const std::string& cgroup_root = "/sys/fs/cgroup");
 
 }  // namespace svirt::internal

@@ -28,15 +28,6 @@ const SecLabelDef* find_seclabel(const DomainDef& def, const std::string& model)
   return def.seclabel("");
 }
 
-// The per-source override that applies to `model`, if any.
-const SourceSecLabel* source_override(const std::vector<SourceSecLabel>& labels,
-                                      const std::string& model) {
-  for (const SourceSecLabel& s : labels)
-    if (s.model == model) return &s;
-  for (const SourceSecLabel& s : labels)
-    if (s.model.empty()) return &s;
-  return nullptr;
-}
 
 Result<SecurityContext> parse_named(const std::string& text, const char* what) {
   auto c = SecurityContext::parse(text);
@@ -492,6 +483,15 @@ class Collector {
 };
 
 }  // namespace
+
+const SourceSecLabel* source_override(const std::vector<SourceSecLabel>& labels,
+                                      const std::string& model) {
+  for (const SourceSecLabel& s : labels)
+    if (s.model == model) return &s;
+  for (const SourceSecLabel& s : labels)
+    if (s.model.empty()) return &s;
+  return nullptr;
+}
 
 Result<CategorySet> category_pool(const SecurityContext& process_context) {
   if (!process_context.range() || process_context.range()->high.categories.empty())

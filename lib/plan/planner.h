@@ -43,6 +43,11 @@ struct LabelIntent {
 // Refuses a per-source <seclabel> of a model svirt has no driver for
 // (known: selinux, dac, none), as the domain-level check refuses one on the
 // domain: an apparmor override would otherwise be dropped without a word.
+// The per-source <seclabel> that applies to `model`: its own, else the one
+// without a model; null when the source has neither.
+const SourceSecLabel* source_override(const std::vector<SourceSecLabel>& labels,
+                                      const std::string& model);
+
 Result<void> check_source_seclabel_models(const std::vector<Disk>& disks,
                                           const std::vector<Chardev>& chardevs);
 

@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <csignal>
 #include <cstring>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "../core/test_support.h"
+#include "core/proc_list.h"
 #include "state/state_dir.h"
 #include "svirt/context.h"
 #include "svirt/manager.h"
@@ -366,6 +369,34 @@ void test_foreign_vm_process(void** st) {
   reap(elsewhere);
 }
 
+// The SELinux backend finds VMs it did not start in machine.slice: every
+// cgroup below it (v2 layout, else v1's name=systemd), nothing elsewhere.
+void test_machine_slice_pids(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  auto procs = [](const std::string& dir, const std::string& text) {
+    assert_int_equal(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+    write_file(dir + "/cgroup.procs", text);
+  };
+  std::string v2 = f.dir + "/v2";
+  procs(v2 + "/machine.slice", "");
+  procs(v2 + "/machine.slice/machine-qemu\\x2d1\\x2dweb.scope", "123\n456\n");
+  procs(v2 + "/machine.slice/machine-qemu\\x2d2\\x2ddb.scope/libvirt/emulator", "789\n");
+  procs(v2 + "/system.slice/sshd.service", "42\n");
+  std::vector<pid_t> got = internal::vm_cgroup_pids(v2);
+  std::sort(got.begin(), got.end());
+  assert_int_equal(got.size(), 3);
+  assert_int_equal(got[0], 123);
+  assert_int_equal(got[1], 456);
+  assert_int_equal(got[2], 789);
+
+  std::string v1 = f.dir + "/v1";
+  procs(v1 + "/systemd/machine.slice/machine-qemu\\x2d3.scope", "321\n");
+  got = internal::vm_cgroup_pids(v1);
+  assert_int_equal(got.size(), 1);
+  assert_int_equal(got[0], 321);
+  assert_true(internal::vm_cgroup_pids(f.dir + "/none").empty());
+}
+
 // After a restart reserve_label registers a running domain's whole set
 // again (here after mcs.db was lost), and refuses one whose label dominates
 // another running domain's.
@@ -502,6 +533,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_registry_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reserve_label, setup, teardown),
       cmocka_unit_test_setup_teardown(test_foreign_vm_process, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_machine_slice_pids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_warning_unconfined_type, setup, teardown),
       cmocka_unit_test_setup_teardown(test_warning_source_label_of_another_domain, setup,
                                       teardown),
