@@ -311,22 +311,15 @@ std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
   // the other's files. A label without categories is the shared label
   // (<shareable/>'s): every VM reaches it by design.
   if (!label.relabel) return out;  // per-source labels are not applied then
-  auto reg = state_->load_registry();
-  if (!reg) return out;
-  std::vector<LiveSet> live = live_sets(*reg, def.name);
-  if (live.empty()) return out;
+  struct SourceLabel {
+    std::string resource, path, label;
+    CategorySet categories;
+  };
+  std::vector<SourceLabel> per_source;
   std::string m(model().model);
-  auto check = [&](const std::string& resource, const std::string& path,
-                   const std::string& source_label_text) {
-    CategorySet cats = label_categories(source_label_text);
-    if (cats.empty()) return;
-    for (const LiveSet& other : live) {
-      std::string_view relation = mcs_relation(cats, other.categories);
-      if (relation.empty()) continue;
-      out.push_back(who + resource + " '" + path + "' gets its own label '" + source_label_text +
-                    "', which " + std::string(relation) + " live domain '" + other.owner +
-                    "' (categories " + registry_key(other.categories) + ")");
-    }
+  auto add = [&per_source](std::string resource, const std::string& path, const std::string& text) {
+    CategorySet cats = label_categories(text);
+    if (!cats.empty()) per_source.push_back(SourceLabel{std::move(resource), path, text, cats});
   };
   for (const Disk& d : def.disks) {
     for (const DiskSource* src = &d.source; src != nullptr; src = src->backing.get()) {
@@ -334,13 +327,26 @@ std::vector<std::string> LabelingDriver::label_warnings(const DomainDef& def,
       if (o != nullptr && !o->relabel) break;  // covers the layers below too
       bool host_path = src->type == DiskType::kFile || src->type == DiskType::kBlock ||
                        src->type == DiskType::kDir;
-      if (o != nullptr && o->label && host_path) check("disk " + d.target, src->path, *o->label);
+      if (o != nullptr && o->label && host_path) add("disk " + d.target, src->path, *o->label);
     }
   }
   for (const Chardev& c : def.chardevs) {
     const SourceSecLabel* o = source_override(c.seclabels, m);
-    if (o != nullptr && o->relabel && o->label && !c.path.empty())
-      check(c.name(), c.path, *o->label);
+    if (o != nullptr && o->relabel && o->label && !c.path.empty()) add(c.name(), c.path, *o->label);
+  }
+  if (per_source.empty()) return out;  // the common case: no registry read
+
+  auto reg = state_->load_registry();
+  if (!reg) return out;
+  const std::vector<LiveSet> live = live_sets(*reg, def.name);
+  for (const SourceLabel& src : per_source) {
+    for (const LiveSet& other : live) {
+      std::string_view relation = mcs_relation(src.categories, other.categories);
+      if (relation.empty()) continue;
+      out.push_back(who + src.resource + " '" + src.path + "' gets its own label '" + src.label +
+                    "', which " + std::string(relation) + " live domain '" + other.owner +
+                    "' (categories " + registry_key(other.categories) + ")");
+    }
   }
   return out;
 }
