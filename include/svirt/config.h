@@ -13,6 +13,7 @@
 //   require_confined = false
 //   audit_records    = true
 //   allow_hard_links = false
+//   libvirt_marks    = false
 //   allow_system_paths = /usr/share/vm-images
 //   [paths]
 //   swtpm_storage_dir  = /var/lib/libvirt/swtpm
@@ -53,6 +54,10 @@ struct SVIRT_EXPORT Config {
   // labels read-only content (a kernel in /boot, firmware in /usr/share) but
   // refuses shares and writable files, except below the trees listed here.
   std::vector<std::string> allow_system_paths;
+  // Also write libvirt's remember attributes (trusted.libvirt.security.*) on
+  // each file svirt labels, so that a libvirt on the same host sees the file
+  // in use and leaves it alone, as svirt leaves libvirt's files alone.
+  bool libvirt_marks = false;
 
   // [paths]: where the stack keeps per-domain files the VM reaches; the
   // defaults are libvirt's. Absolute, stored without a trailing '/'.

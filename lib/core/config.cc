@@ -111,7 +111,7 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
       "content_context"};
   static const std::set<std::string> kSecurityKeys = {
       "default_confined", "require_confined", "audit_records", "allow_hard_links",
-      "allow_system_paths"};
+      "allow_system_paths", "libvirt_marks"};
   static const std::set<std::string> kPathKeys = {"swtpm_storage_dir", "swtpm_log_dir",
                                                   "hugetlbfs_mount", "memory_backing_dir"};
 
@@ -170,6 +170,9 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   auto hl = bool_key(kf.get(), origin, "allow_hard_links", false);
   if (!hl) return std::move(hl).error();
   c.allow_hard_links = *hl;
+  auto lm = bool_key(kf.get(), origin, "libvirt_marks", false);
+  if (!lm) return std::move(lm).error();
+  c.libvirt_marks = *lm;
   SVIRT_TRY(path_list_key(kf.get(), origin, "allow_system_paths", &c.allow_system_paths,
                           "security"));
   SVIRT_TRY(path_key(kf.get(), origin, "swtpm_storage_dir", &c.swtpm_storage_dir));

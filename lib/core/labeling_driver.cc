@@ -187,18 +187,6 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
     }
     auto fit = check_resource_file(r, *opened, checks);
     if (!fit) return std::move(fit).error().wrap(describe(r));
-    // A file libvirt labelled for one of its running VMs is that VM's.
-    for (const LibvirtMark& mark : libvirt_marks(opened->fd.get())) {
-      if (mark.this_boot && mark.refcount > 0)
-        return make_error(ErrorCode::kConflict,
-                          describe(r) + ": libvirt holds it for " +
-                              std::to_string(mark.refcount) + " running VM(s) (" +
-                              mark.attribute() + " set this boot); stop them in libvirt first");
-      if (!mark.this_boot)
-        warnings.push_back(describe(r) + ": libvirt's " + mark.driver +
-                           " marks on it are from an earlier boot (timestamp '" + mark.timestamp +
-                           "'): stale, ignored as libvirt ignores them");
-    }
     // Two names of one file are one resource: one label, one record.
     std::string id = FileIdentity::of(opened->st).format();
     auto seen = by_identity.find(id);
@@ -261,6 +249,21 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
       }
       if (rec->path != it.opened.resolved && !contains(rec->aliases, it.opened.resolved))
         new_aliases.emplace_back(rec->path, it.opened.resolved);
+    }
+    // A file libvirt labelled for one of its running VMs is that VM's; the
+    // one count svirt wrote itself (libvirt_marks) on a file it holds is not.
+    for (const LibvirtMark& mark : libvirt_marks(it.opened.fd.get())) {
+      bool own = it.existed && mark.driver == "selinux" && mark.refcount == 1 &&
+                 mark.remembered == label_text(rec->original);
+      if (mark.this_boot && mark.refcount > 0 && !own)
+        return make_error(ErrorCode::kConflict,
+                          describe(it.res) + ": libvirt holds it for " +
+                              std::to_string(mark.refcount) + " running VM(s) (" +
+                              mark.attribute() + " set this boot); stop them in libvirt first");
+      if (!mark.this_boot)
+        warnings.push_back(describe(it.res) + ": libvirt's " + mark.driver +
+                           " marks on it are from an earlier boot (timestamp '" + mark.timestamp +
+                           "'): stale, ignored as libvirt ignores them");
     }
     auto cur = backend_->get_label(it.opened.fd.get(), it.opened.resolved);
     if (!cur) {
@@ -361,6 +364,17 @@ Result<std::vector<AppliedLabel>> LabelingDriver::apply(
   // The intent record already says everything unless a file turned out not
   // to hold labels: spare the second durable write otherwise.
   if (table_changed) SVIRT_TRY(state_->save_files(*files));
+  // libvirt's marks go on after the labels, for files svirt holds first: a
+  // crash before this leaves none, and release clears what was written.
+  if (config_.libvirt_marks) {
+    for (const Item& it : items) {
+      if (!it.res.label || it.existed || labels_tree(it.res.kind, it.opened.st)) continue;
+      auto marked = set_libvirt_marks(it.opened.fd.get(), label_text(it.current));
+      if (!marked)
+        warnings.push_back(describe(it.res) + ": " + marked.error().message +
+                           ": libvirt will not see it in use");
+    }
+  }
   out.insert(out.end(), std::make_move_iterator(untouched.begin()),
              std::make_move_iterator(untouched.end()));
   return out;
@@ -531,6 +545,11 @@ RestoreReport LabelingDriver::restore(const std::string& domain,
                           "): relabelled since, left as it is" + way_out));
       continue;
     }
+    // svirt's hold ends: the libvirt marks it wrote for the file go first.
+    auto unmarked = clear_libvirt_marks(opened.fd.get(), label_text(rec.original));
+    if (!unmarked)
+      report.warnings.push_back("'" + rec.path + "': " + unmarked.error().message +
+                                ": libvirt sees it in use until the host reboots");
     if (already) {
       item.action = RestoreAction::kRestored;
       item.restored_to = label_text(rec.original);

@@ -65,7 +65,44 @@ bool has_libvirt_attrs(const std::string& proc_path) {
   return std::string_view(names, static_cast<size_t>(n)).find(kPrefix) != std::string_view::npos;
 }
 
+std::string selinux_attr(std::string_view what) {
+  return std::string(kPrefix) + std::string(what) + "selinux";
+}
+
+Result<void> set_attr(const std::string& proc_path, const std::string& name,
+                      const std::string& value) {
+  if (setxattr(proc_path.c_str(), name.c_str(), value.data(), value.size(), 0) == 0) return ok();
+  return make_error(ErrorCode::kOperationFailed, "cannot write " + name, errno);
+}
+
 }  // namespace
+
+Result<void> set_libvirt_marks(int fd, const std::optional<std::string>& original) {
+  auto boot = kernel_boot_time();
+  if (!boot) return make_error(ErrorCode::kOperationFailed, "cannot read the boot time (/proc/stat)");
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  if (original) {
+    SVIRT_TRY(set_attr(proc, selinux_attr(""), *original));
+  } else if (removexattr(proc.c_str(), selinux_attr("").c_str()) != 0 && errno != ENODATA) {
+    return make_error(ErrorCode::kOperationFailed, "cannot remove " + selinux_attr(""), errno);
+  }
+  SVIRT_TRY(set_attr(proc, selinux_attr("timestamp_"), std::to_string(*boot)));
+  return set_attr(proc, selinux_attr("ref_"), "1");
+}
+
+Result<bool> clear_libvirt_marks(int fd, const std::optional<std::string>& original) {
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  if (!has_libvirt_attrs(proc)) return false;
+  auto ref = read_attr(proc, selinux_attr("ref_"));
+  if (!ref || *ref != "1" || read_attr(proc, selinux_attr("")) != original) return false;
+  // The count first: an interrupted clear leaves a file nobody holds.
+  for (const char* what : {"ref_", "timestamp_", ""}) {
+    std::string name = selinux_attr(what);
+    if (removexattr(proc.c_str(), name.c_str()) != 0 && errno != ENODATA)
+      return make_error(ErrorCode::kOperationFailed, "cannot remove " + name, errno);
+  }
+  return true;
+}
 
 bool libvirt_timestamp_is_this_boot(const std::string& timestamp) {
   auto stamp = parse_decimal(timestamp);
@@ -86,6 +123,7 @@ std::vector<LibvirtMark> libvirt_marks(int fd) {
     m.driver = driver;
     m.refcount = static_cast<uint64_t>(parse_decimal(*ref).value_or(1));
     m.timestamp = read_attr(proc, prefix + "timestamp_" + driver).value_or("");
+    m.remembered = read_attr(proc, prefix + driver);
     m.this_boot = libvirt_timestamp_is_this_boot(m.timestamp);
     out.push_back(std::move(m));
   }

@@ -15,6 +15,12 @@
 // itself discards such marks the next time it labels the file. svirt ignores
 // them too, and leaves them for libvirt to clean.
 //
+// With [security] libvirt_marks, svirt writes the same marks for the files it
+// labels (driver "selinux": the original, a refcount of one, this boot's
+// time), so a libvirt on the same host refuses to relabel them, as it refuses
+// a file another of its own VMs holds. svirt clears them when it gives the
+// file its original back; marks from a boot that crashed are stale for both.
+//
 // Only a process with CAP_SYS_ADMIN sees trusted attributes; for anyone else
 // the kernel reports none, so an unprivileged svirt sees no marks.
 //
@@ -26,6 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "svirt/result.h"
+
 namespace svirt::internal {
 
 struct LibvirtMark {
@@ -34,6 +42,7 @@ struct LibvirtMark {
   // and one of its VMs may hold the file.
   uint64_t refcount = 0;
   std::string timestamp;   // as stored; "" when absent
+  std::optional<std::string> remembered;  // the original it keeps, if any
   bool this_boot = false;  // set during the current boot: a libvirt VM holds the file
   // The attribute that says so, for messages.
   std::string attribute() const { return "trusted.libvirt.security.ref_" + driver; }
@@ -48,5 +57,16 @@ std::vector<LibvirtMark> libvirt_marks(int fd);
 // /proc/uptime, so its figure can differ from the kernel's btime by a second
 // or two; a mark from an earlier boot is older by at least that boot's uptime.
 bool libvirt_timestamp_is_this_boot(const std::string& timestamp);
+
+// Marks the file behind `fd` (O_PATH) in use by one VM, remembering
+// `original` (none: the file had no label), as libvirt's SELinux driver does.
+// The refcount is written last: a file whose other marks were written but not
+// the count does not read as held.
+Result<void> set_libvirt_marks(int fd, const std::optional<std::string>& original);
+
+// Removes the marks set_libvirt_marks() wrote, if they are still the ones it
+// wrote (a refcount of one remembering `original`): marks libvirt changed
+// since belong to libvirt and stay. Returns whether marks were removed.
+Result<bool> clear_libvirt_marks(int fd, const std::optional<std::string>& original);
 
 }  // namespace svirt::internal

@@ -572,6 +572,68 @@ void test_libvirt_marks(void** st) {
   assert_string_equal(label_of(stale)->c_str(), kOrig);
 }
 
+std::optional<std::string> get_trusted(const std::string& path, const std::string& name) {
+  char buf[256];
+  ssize_t n = getxattr(path.c_str(), ("trusted.libvirt.security." + name).c_str(), buf, sizeof buf);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// With libvirt_marks, svirt marks what it holds the way libvirt does, so a
+// libvirt on the host refuses the file; svirt's own mark does not make a
+// second svirt domain refuse it; release clears the marks, unless libvirt
+// changed them meanwhile (then they are libvirt's).
+void test_libvirt_marks_written(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  std::string shared = image(f, "shared.img");
+  if (!set_trusted(shared, "probe", "x")) {
+    std::fprintf(stderr, "SKIPPED: trusted xattrs need CAP_SYS_ADMIN here\n");
+    skip();
+  }
+  assert_int_equal(removexattr(shared.c_str(), "trusted.libvirt.security.probe"), 0);
+  std::string own = image(f, "own.img");
+  Config c;
+  c.libvirt_marks = true;
+  auto m = open_test_manager(f.state, c);
+  auto a = m->prepare(test_domain("a", disk_xml(own) + disk_xml(shared, "<shareable/>", "vdb")));
+  assert_true(a.ok());
+  for (const std::string& p : {own, shared}) {
+    assert_true(get_trusted(p, "ref_selinux") == "1");
+    assert_true(get_trusted(p, "timestamp_selinux") == boot_time());
+    assert_true(get_trusted(p, "selinux") == kOrig);
+  }
+  // svirt's own count on the shared disk is not another manager's hold.
+  auto b = m->prepare(test_domain("b", disk_xml(shared, "<shareable/>")));
+  assert_true(b.ok());
+  assert_true(get_trusted(shared, "ref_selinux") == "1");
+  // Its marks are svirt's own whatever the key says now; a file libvirt
+  // marked that svirt does not hold is still refused.
+  auto plain = open_test_manager(f.state, Config{});
+  assert_true(plain->prepare(test_domain("c", disk_xml(shared, "<shareable/>"))).ok());
+  assert_true(plain->release("c").ok());
+  std::string theirs = image(f, "theirs.img");
+  assert_true(set_trusted(theirs, "ref_selinux", "1"));
+  assert_true(set_trusted(theirs, "selinux", kOrig));
+  assert_true(set_trusted(theirs, "timestamp_selinux", boot_time()));
+  auto t = m->prepare(test_domain("t", disk_xml(theirs)));
+  assert_false(t.ok());
+  assert_true(contains(t.error().message, "libvirt holds it"));
+
+  assert_true(m->release("a").ok());
+  assert_false(get_trusted(own, "ref_selinux").has_value());
+  assert_false(get_trusted(own, "timestamp_selinux").has_value());
+  assert_false(get_trusted(own, "selinux").has_value());
+  assert_string_equal(label_of(own)->c_str(), kOrig);
+  assert_true(get_trusted(shared, "ref_selinux") == "1");  // b still holds it
+  // libvirt took the file too meanwhile: its count is left to it.
+  assert_true(set_trusted(shared, "ref_selinux", "2"));
+  auto r = m->release("b");
+  assert_true(r.ok() && r->restore.ok());
+  assert_true(get_trusted(shared, "ref_selinux") == "2");
+  assert_string_equal(label_of(shared)->c_str(), kOrig);
+  assert_int_equal(records(f), 0);
+}
+
 // The configuration keys.
 void test_config_keys(void** st) {
   (void)st;
@@ -585,6 +647,9 @@ void test_config_keys(void** st) {
   assert_false(bad.ok());
   assert_true(contains(bad.error().message, "allow_system_paths"));
   assert_false(Config::parse("[security]\nallow_hard_links = maybe\n").ok());
+  auto marks = Config::parse("[security]\nlibvirt_marks = true\n");
+  assert_true(marks.ok() && marks->libvirt_marks);
+  assert_false(Config{}.libvirt_marks);
 }
 
 }  // namespace
@@ -610,6 +675,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_share_of_system_tree_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_share_tree_links_and_renames, setup, teardown),
       cmocka_unit_test_setup_teardown(test_libvirt_marks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_libvirt_marks_written, setup, teardown),
       cmocka_unit_test(test_config_keys),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
