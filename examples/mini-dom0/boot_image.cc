@@ -69,10 +69,17 @@ std::string write_boot_image(const std::string& path, std::string_view greeting)
 bool image_has_marker(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
-  std::string got(kVmMarker.size(), '\0');
-  ssize_t n = ::pread(fd, got.data(), got.size(), 2 * kSector);
+  // A raw image holds it at sector 2; a qcow2 overlay in whichever cluster
+  // qemu allocated when the guest wrote, so every sector's start is looked
+  // at. Only a sector's start: the boot code itself carries the text
+  // (unaligned), in the image and in a cluster copied on write.
+  std::string data(1 << 20, '\0');
+  ssize_t n = ::pread(fd, data.data(), data.size(), 0);
   ::close(fd);
-  return n == static_cast<ssize_t>(got.size()) && got == kVmMarker;
+  for (size_t off = kSector; n > 0 && off + kVmMarker.size() <= static_cast<size_t>(n);
+       off += kSector)
+    if (std::string_view(data).substr(off, kVmMarker.size()) == kVmMarker) return true;
+  return false;
 }
 
 }  // namespace mini_dom0

@@ -24,7 +24,9 @@ inline constexpr int kGuestDiskError = 5;
 // `greeting` (at most 500 bytes) in sector 1. Returns "" or a one-line error.
 std::string write_boot_image(const std::string& path, std::string_view greeting);
 
-// Whether the guest wrote its marker into sector 2 of `path`.
+// Whether the guest wrote its marker into `path`: at the start of sector 2 of
+// a raw image, of a sector in some cluster of a qcow2 overlay (only the first
+// MiB is searched).
 bool image_has_marker(const std::string& path);
 
 }  // namespace mini_dom0

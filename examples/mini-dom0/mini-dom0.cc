@@ -9,8 +9,9 @@
 //   release()  gives each file back the label it had.
 // Every step prints what svirt did, as "NAME: what value" lines.
 //
-// usage: mini-dom0 [--driver NAME] [--state-dir DIR] [--qemu PATH] [--accel tcg|kvm]
-//                  [--pass-fds NAME[,NAME...]] [--timeout SECONDS] DOMAIN_DIR
+// usage: mini-dom0 [--driver NAME] [--state-dir DIR] [--qemu PATH] [--qemu-img PATH]
+//                  [--accel tcg|kvm] [--pass-fds NAME[,NAME...]] [--timeout SECONDS]
+//                  DOMAIN_DIR
 // Exit: 0 when every VM ran confined and was cleaned up, 1 otherwise, 2 usage.
 #include <fcntl.h>
 #include <getopt.h>
@@ -66,16 +67,53 @@ std::string current_label(svirt::SecurityManager& mgr, const std::string& path) 
   return opt_label(*label);
 }
 
+// `path` without its extension, then `suffix`: dom0-x.qcow2 -> dom0-x-base.img.
+std::string sibling(const std::string& path, const std::string& suffix) {
+  std::filesystem::path p(path);
+  return (p.parent_path() / (p.stem().string() + suffix)).string();
+}
+
+// Runs qemu-img create for a thin clone: `overlay` (qcow2) over `base` (raw),
+// which the overlay's header names relative to its own directory, as a stack
+// that moves a VM's directory around needs. Returns "" or a one-line error.
+std::string create_overlay(const std::string& qemu_img, const std::string& overlay,
+                           const std::string& base) {
+  const std::string backing = std::filesystem::path(base).filename().string();
+  std::vector<const char*> argv = {qemu_img.c_str(), "create", "-q", "-f", "qcow2", "-F", "raw",
+                                   "-b", backing.c_str(), overlay.c_str(), nullptr};
+  pid_t pid = fork();
+  if (pid < 0) return "cannot fork for " + qemu_img;
+  if (pid == 0) {
+    execvp(argv[0], const_cast<char* const*>(argv.data()));
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return qemu_img + " create of '" + overlay + "' failed";
+  return "";
+}
+
 // Missing disks and logs are created the way a stack provisions a new VM:
 // the first disk is the bootable image, the rest empty, the serial log empty.
-bool provision(const Vm& vm) {
+// A first disk declared qcow2 is a thin clone: a qcow2 overlay over a raw
+// template NAME-base.img beside it, which the domain XML does not name (svirt
+// finds it in the overlay's header).
+bool provision(const Vm& vm, const mini_dom0::QemuOptions& qemu) {
   for (size_t i = 0; i < vm.def.disks.size(); ++i) {
-    const std::string& path = vm.def.disks[i].source.path;
+    const svirt::DiskSource& src = vm.def.disks[i].source;
+    const std::string& path = src.path;
     if (path.empty() || std::filesystem::exists(path)) continue;
+    const std::string greeting = "hello from " + vm.def.name + ", read from its own disk";
     std::string err;
-    if (i == 0) {
-      err = mini_dom0::write_boot_image(path,
-                                        "hello from " + vm.def.name + ", read from its own disk");
+    if (i == 0 && src.format == "qcow2") {
+      const std::string base = sibling(path, "-base.img");
+      if (!std::filesystem::exists(base)) {
+        err = mini_dom0::write_boot_image(base, greeting);
+        if (err.empty()) say(vm.def.name, "created " + base);
+      }
+      if (err.empty()) err = create_overlay(qemu.img, path, base);
+    } else if (i == 0) {
+      err = mini_dom0::write_boot_image(path, greeting);
     } else {
       std::ofstream blank(path, std::ios::binary);
       blank << std::string(64 * 1024, '\0');
@@ -135,6 +173,11 @@ bool start(svirt::SecurityManager& mgr, Vm& vm, const Options& opts) {
   auto running = mgr.process_label(name);
   say(name, "pid " + std::to_string(vm.pid) + " running as " +
                 (running ? running->label : "(" + running.error().message + ")"));
+  // And what each file carries now, read back from the file itself.
+  for (const svirt::AppliedLabel& a : prepared->resources)
+    if (!a.resource.path.empty())
+      say(name, "now " + a.resource.device + " " + a.resource.path + " " +
+                    current_label(mgr, a.resource.path));
   return true;
 }
 
@@ -207,7 +250,7 @@ bool stop(svirt::SecurityManager& mgr, const Vm& vm) {
 int usage(const char* msg) {
   if (msg != nullptr) std::cerr << "mini-dom0: " << msg << "\n";
   std::cerr << "usage: mini-dom0 [--driver NAME] [--state-dir DIR] [--qemu PATH] "
-               "[--accel tcg|kvm]\n                 [--pass-fds NAME[,NAME...]] "
+               "[--qemu-img PATH]\n                 [--accel tcg|kvm] [--pass-fds NAME[,NAME...]] "
                "[--timeout SECONDS] DOMAIN_DIR\n";
   return 2;
 }
@@ -219,6 +262,7 @@ int main(int argc, char** argv) {
   static const option kLong[] = {
       {"driver", required_argument, nullptr, 'd'},   {"state-dir", required_argument, nullptr, 's'},
       {"qemu", required_argument, nullptr, 'q'},     {"accel", required_argument, nullptr, 'a'},
+      {"qemu-img", required_argument, nullptr, 'i'},
       {"pass-fds", required_argument, nullptr, 'f'}, {"timeout", required_argument, nullptr, 't'},
       {"help", no_argument, nullptr, 'h'},           {nullptr, 0, nullptr, 0}};
   for (int c; (c = getopt_long(argc, argv, "", kLong, nullptr)) != -1;) {
@@ -234,6 +278,9 @@ int main(int argc, char** argv) {
         break;
       case 'a':
         opts.qemu.accel = optarg;
+        break;
+      case 'i':
+        opts.qemu.img = optarg;
         break;
       case 'f': {
         std::stringstream names(optarg);
@@ -287,7 +334,7 @@ int main(int argc, char** argv) {
 
   bool all_ok = true;
   for (Vm& vm : vms) {
-    if (!provision(vm) || !start(**mgr, vm, opts)) {
+    if (!provision(vm, opts.qemu) || !start(**mgr, vm, opts)) {
       vm.pid = -1;
       all_ok = false;
     }

@@ -32,13 +32,22 @@ std::vector<std::string> qemu_argv(const svirt::DomainDef& def, const QemuOption
   }
   // With pass_fds, svirt hands over one descriptor per disk layer, from fd 3
   // up in declaration order (LaunchOptions); raw images have one layer each.
+  // A qcow2 overlay is opened by path, and qemu follows its backing chain.
   int next_fd = 3;
   for (size_t i = 0; i < def.disks.size(); ++i) {
     const svirt::Disk& disk = def.disks[i];
+    const std::string format = disk.source.format.empty() ? "raw" : disk.source.format;
     if (disk.source.type != svirt::DiskType::kFile || disk.source.path.empty() ||
-        disk.source.backing) {
+        (format != "raw" && format != "qcow2") || (format == "raw" && disk.source.backing)) {
       *error = "domain '" + def.name + "': disk '" + disk.target +
-               "' is not a plain file image (this example boots raw files only)";
+               "' is not a raw or qcow2 file image (this example boots nothing else)";
+      return {};
+    }
+    // qemu opens the layers below a qcow2 overlay itself, by the names in
+    // its header: they cannot come from a descriptor set it was not given.
+    if (options.pass_fds && format != "raw") {
+      *error = "domain '" + def.name + "': disk '" + disk.target +
+               "' is a qcow2 overlay: this example passes raw images only as descriptors";
       return {};
     }
     std::string file = disk.source.path;
@@ -49,7 +58,8 @@ std::vector<std::string> qemu_argv(const svirt::DomainDef& def, const QemuOption
       file = "/dev/fdset/" + std::to_string(set);
     }
     std::string drive =
-        "file=" + escape_option_value(file) + ",format=raw,if=ide,index=" + std::to_string(i);
+        "file=" + escape_option_value(file) + ",format=" + format + ",if=ide,index=" +
+        std::to_string(i);
     // IDE hard disks cannot be read-only: a read-only disk is attached as a CD.
     if (disk.readonly) drive += ",media=cdrom,readonly=on";
     // Otherwise qemu first asks an fd set for a read-only descriptor, and the

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Turns a domain definition into a qemu-system-x86_64 command line: just
-// enough devices for the boot-sector guest (IDE disks, a serial port written
-// to the domain's <serial type='file'> path, the exit device).
+// enough devices for the boot-sector guest (IDE disks, raw or qcow2, a serial
+// port written to the domain's <serial type='file'> path, the exit device).
 #pragma once
 
 #include <svirt/domain.h>
@@ -14,6 +14,7 @@ namespace mini_dom0 {
 
 struct QemuOptions {
   std::string binary = "qemu-system-x86_64";
+  std::string img = "qemu-img";  // creates the qcow2 overlays of new layered disks
   std::string accel = "tcg";  // "kvm" only on hosts with real VT-x/AMD-V
   int memory_mib = 16;
   // The disks arrive as inherited descriptors (svirt::LaunchOptions::pass_fds)

@@ -116,6 +116,16 @@ std::string exhaustion_reason(const McsAllocator& alloc, const std::vector<LiveS
            ", which dominate every pair of " + pool;
   }
   std::string out = "all " + std::to_string(alloc.capacity()) + " pairs of " + pool + " are in use";
+  // Pairs held by VMs another manager started are the ones an operator
+  // cannot see in 'svirt list'.
+  const LiveSet* foreign = nullptr;
+  size_t foreign_count = 0;
+  for (const LiveSet& s : live)
+    if (s.pid != 0 && foreign_count++ == 0) foreign = &s;
+  if (foreign != nullptr)
+    out += " (" + std::to_string(foreign_count) +
+           " held by VMs svirt did not start, such as process " + std::to_string(foreign->pid) +
+           " running as " + foreign->label + ")";
   if (widest != nullptr)
     out += " or dominate or are dominated by a live label (" + holder(*widest, false) +
            ", categories " + registry_key(widest->categories) + ", rules out " +

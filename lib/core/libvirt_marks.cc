@@ -79,7 +79,8 @@ Result<void> set_attr(const std::string& proc_path, const std::string& name,
 
 Result<void> set_libvirt_marks(int fd, const std::optional<std::string>& original) {
   auto boot = kernel_boot_time();
-  if (!boot) return make_error(ErrorCode::kOperationFailed, "cannot read the boot time (/proc/stat)");
+  if (!boot)
+    return make_error(ErrorCode::kOperationFailed, "cannot read the boot time (/proc/stat)");
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);
   if (original) {
     SVIRT_TRY(set_attr(proc, selinux_attr(""), *original));

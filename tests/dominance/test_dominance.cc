@@ -360,6 +360,11 @@ void test_foreign_vm_process(void** st) {
   assert_int_equal(got.size(), 27);
   for (const CategorySet& c : got) assert_false(c == categories_of(std::string(kSvirt) + "s0:c1,c2"));
   assert_int_equal(last.code, ErrorCode::kExhausted);
+  // The pair nobody sees in 'svirt list' is named.
+  assert_non_null(strstr(last.message.c_str(),
+                         ("(1 held by VMs svirt did not start, such as process " +
+                          std::to_string(vm) + " running as " + kSvirt + "s0:c1,c2)")
+                             .c_str()));
 
   reap(vm);
   auto freed = m->prepare(test_domain("after", ""));

@@ -5,9 +5,10 @@
 #
 # Assembles the enforcement guest's root filesystem in ROOT (which must not exist): busybox as
 # the shell, the host's SELinux tools and policy, the probe and, when given, the svirt command
-# with its library, and the example management stack with Debian's qemu-system-x86_64 and the
-# example's domain XMLs. Dynamically linked programs get every library ldd reports, at the same path
-# as on the host, so file_contexts labels them (lib_t, ld_so_t, bin_t) like on a real system.
+# with its library, and the example management stack with Debian's qemu-system-x86_64 and
+# qemu-img (for its thin clone) and the example's domain XMLs. Dynamically linked programs get
+# every library ldd reports, at the same path as on the host, so file_contexts labels them
+# (lib_t, ld_so_t, bin_t) like on a real system.
 set -euo pipefail
 
 root=$1 src=$2 probe=$3 svirt=${4:-} libsvirt=${5:-} dom0=${6:-} dom0_xml=${7:-}
@@ -92,6 +93,8 @@ if [ -n "$dom0" ]; then
   # file_contexts make it qemu_exec_t, the entrypoint of svirt_t.
   copy_program "$dom0" /usr/libexec/svirt-enforce/mini-dom0
   copy_program /usr/bin/qemu-system-x86_64
+  # The stack creates its thin clone (a qcow2 overlay over a raw template) with qemu-img.
+  copy_program /usr/bin/qemu-img
   # Debian builds TCG as a loadable module; the BIOS comes from the seabios package.
   for m in /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so; do copy_program "$m"; done
   copy_file /usr/share/seabios/bios-256k.bin

@@ -10,6 +10,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t securityfs securityfs /sys/kernel/security
 mount -t selinuxfs selinuxfs /sys/fs/selinux
+# Where systemd-machined puts VMs (machine.slice): svirt looks there for VMs it did not start.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 exec 3>/dev/ttyS1 </dev/null
 . /usr/libexec/svirt-enforce/lib.sh
 

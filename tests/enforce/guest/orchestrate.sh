@@ -236,7 +236,8 @@ run_savefile() {
   note "save-file case finished"
 }
 
-# The example management stack with real QEMU: two guests boot from disks the stack creates.
+# The example management stack with real QEMU: three guests boot from disks the stack creates,
+# one of them (layered) from a qcow2 overlay whose XML does not name the template below it.
 # db's disks sit in a directory no VM may search (the full category set on a directory means
 # only a process holding every category dominates it), so db can only run with its disks passed
 # as descriptors; the control run starts db again without them.
@@ -255,7 +256,9 @@ run_dom0() {
   report dom0 <$logs/dom0.out
   report dom0-err <$logs/dom0.err
   ls_z -d $img/private $img/dom0-tools.img $img/dom0-web.img $img/private/dom0-db.img \
-    /var/lib/libvirt/qemu/dom0-web.log /var/lib/libvirt/qemu/dom0-db.log | report dom0-labels-after
+    /var/lib/libvirt/qemu/dom0-web.log /var/lib/libvirt/qemu/dom0-db.log \
+    $img/dom0-layered.qcow2 $img/dom0-layered-base.img /var/lib/libvirt/qemu/dom0-layered.log |
+    report dom0-labels-after
   note "mini dom0 finished"
   rm -f $img/private/dom0-db.img
   $dom0 --state-dir $state --timeout 600 $ctl >>$logs/dom0-control.out 2>>$logs/dom0-control.err
@@ -279,11 +282,53 @@ XML
   sv release tcg >/dev/null 2>&1
 }
 
+# A VM svirt did not start (another manager's, as libvirt's would be): a probe in
+# svirt_t:s0:c3,c4, put in machine.slice as systemd-machined puts libvirt's VMs. With a pool of
+# eight categories (28 pairs), svirt hands out the other 27 pairs and then reports the pool
+# exhausted, and refuses a static label on the foreign VM's pair.
+run_foreign() {
+  local cg=/sys/fs/cgroup/machine.slice/machine-qemu-foreign.scope n out
+  mkdir -p $cg || { note "cannot create $cg"; return; }
+  dd if=/dev/zero of=$img/foreign.img bs=1024 count=1 2>/dev/null
+  : >$img/foreign.log
+  chcon $O:svirt_image_t:s0:c3,c4 $img/foreign.img $img/foreign.log
+  $standin exec-as $S:svirt_t:s0:c3,c4 $probe check --log $img/foreign.log --barrier $img/foreign.img \
+    --barrier-timeout 120 $img/foreign.img >>$logs/foreign.out 2>>$logs/foreign.err &
+  local pid=$!
+  echo $pid >$cg/cgroup.procs
+  n=0
+  until grep -q '^context ' $img/foreign.log || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+  { echo "pid $pid $(tr -d '\0' </proc/$pid/attr/current)"; cat $cg/cgroup.procs; } | report foreign-process
+  printf '[selinux]\nprocess_context = %s\n' "$S:virtd_t:s0-s0:c0.c7" >$xml/pool8.conf
+  for n in $(seq 1 28); do
+    printf "<domain type='kvm'><name>pool%s</name><memory unit='KiB'>65536</memory><devices/></domain>\n" \
+      $n >$xml/pool$n.xml
+    out=$(sv --config=$xml/pool8.conf prepare $xml/pool$n.xml 2>&1)
+    echo "pool$n exit $? $(echo "$out" | sed -n 's:.*<label>\(.*\)</label>.*:\1:p' | head -n 1)"
+    echo "$out" | grep -v '^ *<' | sed "s/^/pool$n said /"
+  done | report foreign-pool
+  cat >$xml/foreign-static.xml <<XML
+<domain type='kvm'><name>onforeign</name><memory unit='KiB'>65536</memory><devices/>
+  <seclabel type='static' model='selinux' relabel='no'><label>$S:svirt_t:s0:c3,c4</label></seclabel>
+</domain>
+XML
+  out=$(sv prepare $xml/foreign-static.xml 2>&1 >/dev/null)
+  echo "exit $? $out" | report foreign-static
+  for n in $(seq 1 28); do sv release pool$n >/dev/null 2>&1; done
+  sv list 2>&1 | report foreign-list-after
+  printf GO 1<>$img/foreign.img
+  wait_logs done foreign
+  printf EXIT 1<>$img/foreign.img
+  wait $pid
+  echo "exit $?" | report foreign-exit
+}
+
 preflight
 if [ -x /usr/bin/svirt ] && [ ! -e /etc/svirt-enforce-preflight ]; then
   run_matrix
   run_savefile
   run_tcg
+  run_foreign
   [ -x /usr/libexec/svirt-enforce/mini-dom0 ] && run_dom0
 fi
 dmesg | grep 'avc:' | report avc
