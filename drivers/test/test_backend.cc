@@ -161,8 +161,11 @@ class TestBackend final : public LabelBackend, public TestBackendRecorder {
   // (SVIRT_TEST_HOST), so that tests running side by side, each on its own
   // state directory, do not see each other's VMs.
   // (VMs svirt itself started are in its registry and need not name it.)
-  Result<std::vector<RunningProcess>> running_processes() override {
+  // No cgroup configured means no VM is looked for, as on a real host.
+  Result<std::vector<RunningProcess>> running_processes(
+      const std::vector<std::string>& vm_cgroups) override {
     record("running_processes");
+    if (vm_cgroups.empty()) return std::vector<RunningProcess>{};
     auto pids = proc_pids();
     if (!pids) return std::move(pids).error();
     std::vector<RunningProcess> out;

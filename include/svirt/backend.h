@@ -100,8 +100,9 @@ class SVIRT_EXPORT LabelBackend {
   virtual Result<std::string> process_label(pid_t pid) = 0;
   // The labels of the processes of VMs svirt did not start (libvirt's,
   // another stack's), so that the categories they hold are never handed out.
-  // The default reads, through process_label(), the processes of systemd's
-  // machine.slice, where libvirt (through systemd-machined) runs every VM:
+  // The default reads, through process_label(), the processes of the cgroups
+  // `vm_cgroups` names (Config::vm_cgroups: systemd's machine.slice, where
+  // libvirt, through systemd-machined, runs every VM, unless configured):
   // reading the label of every process on the host would ask the policy for
   // access a manager's domain does not have (the kernel logs a denial for
   // each kernel thread and for init on every start). Processes that exit
@@ -111,7 +112,8 @@ class SVIRT_EXPORT LabelBackend {
   // label its own exec plan leaves in the environment, and counts those whose
   // SVIRT_TEST_HOST names its state directory, so a test can stand up a
   // "foreign VM" with `env SVIRT_LABEL=CTX SVIRT_TEST_HOST=STATE_DIR sleep 60`.
-  virtual Result<std::vector<RunningProcess>> running_processes();
+  virtual Result<std::vector<RunningProcess>> running_processes(
+      const std::vector<std::string>& vm_cgroups);
 };
 
 }  // namespace svirt

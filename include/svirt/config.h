@@ -14,6 +14,7 @@
 //   audit_records    = true
 //   allow_hard_links = false
 //   libvirt_marks    = false
+//   vm_cgroups       = /machine.slice
 //   allow_system_paths = /usr/share/vm-images
 //   [paths]
 //   swtpm_storage_dir  = /var/lib/libvirt/swtpm
@@ -58,6 +59,10 @@ struct SVIRT_EXPORT Config {
   // each file svirt labels, so that a libvirt on the same host sees the file
   // in use and leaves it alone, as svirt leaves libvirt's files alone.
   bool libvirt_marks = false;
+  // Cgroups (paths below the cgroup root, as /proc/PID/cgroup writes them)
+  // whose processes may be VMs svirt did not start: their labels' categories
+  // are never handed out. libvirt runs its VMs in systemd's machine.slice.
+  std::vector<std::string> vm_cgroups = {"/machine.slice"};
 
   // [paths]: where the stack keeps per-domain files the VM reaches; the
   // defaults are libvirt's. Absolute, stored without a trailing '/'.

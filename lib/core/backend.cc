@@ -15,9 +15,10 @@ Result<void> LabelBackend::remove_label(int /*fd*/, const std::string& path) {
                     "'" + path + "': cannot remove a security label on this backend");
 }
 
-Result<std::vector<RunningProcess>> LabelBackend::running_processes() {
+Result<std::vector<RunningProcess>> LabelBackend::running_processes(
+    const std::vector<std::string>& vm_cgroups) {
   std::vector<RunningProcess> out;
-  for (pid_t pid : internal::vm_cgroup_pids()) {
+  for (pid_t pid : internal::vm_cgroup_pids(vm_cgroups)) {
     auto label = process_label(pid);
     if (label) {
       out.push_back(RunningProcess{pid, std::move(*label)});

@@ -111,7 +111,7 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
       "content_context"};
   static const std::set<std::string> kSecurityKeys = {
       "default_confined", "require_confined", "audit_records", "allow_hard_links",
-      "allow_system_paths", "libvirt_marks"};
+      "allow_system_paths", "libvirt_marks", "vm_cgroups"};
   static const std::set<std::string> kPathKeys = {"swtpm_storage_dir", "swtpm_log_dir",
                                                   "hugetlbfs_mount", "memory_backing_dir"};
 
@@ -175,6 +175,16 @@ Result<Config> Config::parse(std::string_view text, std::string_view origin) {
   c.libvirt_marks = *lm;
   SVIRT_TRY(path_list_key(kf.get(), origin, "allow_system_paths", &c.allow_system_paths,
                           "security"));
+  SVIRT_TRY(path_list_key(kf.get(), origin, "vm_cgroups", &c.vm_cgroups, "security"));
+  for (const std::string& cg : c.vm_cgroups) {
+    // The root would be every process of the host: reading their labels asks
+    // the policy for what a manager's domain is not given.
+    if (cg == "/")
+      return invalid(origin, "[security] vm_cgroups: '/' is every process of the host; name "
+                             "the cgroups VMs run in");
+    if (cg.find("/..") != std::string::npos || cg.find("/./") != std::string::npos)
+      return invalid(origin, "[security] vm_cgroups: '" + cg + "' must not hold '.' or '..'");
+  }
   SVIRT_TRY(path_key(kf.get(), origin, "swtpm_storage_dir", &c.swtpm_storage_dir));
   SVIRT_TRY(path_key(kf.get(), origin, "swtpm_log_dir", &c.swtpm_log_dir));
   SVIRT_TRY(path_list_key(kf.get(), origin, "hugetlbfs_mount", &c.hugetlbfs_mounts));

@@ -140,11 +140,13 @@ std::string exhaustion_reason(const McsAllocator& alloc, const std::vector<LiveS
 // holds s0-s0:c0.c1023) do not take part: only VM processes are separated by
 // their categories.
 Result<void> add_foreign_vm_sets(LabelBackend& backend, const std::vector<std::string>& types,
+                                 const std::vector<std::string>& vm_cgroups,
                                  const McsRegistry& reg, std::vector<LiveSet>& live) {
   if (backend.mode() == EnforcingMode::kDisabled) return ok();  // no process has a label
-  auto procs = backend.running_processes();
+  auto procs = backend.running_processes(vm_cgroups);
   if (!procs) {
-    if (backend.mode() == EnforcingMode::kEnforcing) return std::move(procs).error().wrap("cannot tell which categories running VMs hold");
+    if (backend.mode() == EnforcingMode::kEnforcing)
+      return std::move(procs).error().wrap("cannot tell which categories running VMs hold");
     return ok();  // permissive: categories separate nothing the kernel enforces
   }
   for (RunningProcess& p : *procs) {
@@ -202,7 +204,7 @@ Result<void> LabelingDriver::gen_label(DomainDef& def, const TransactionOptions&
   auto reg = state_->load_registry();
   if (!reg) return std::move(reg).error();
   std::vector<LiveSet> live = live_sets(*reg, def.name);
-  SVIRT_TRY(add_foreign_vm_sets(*backend_, vm_types(), *reg, live));
+  SVIRT_TRY(add_foreign_vm_sets(*backend_, vm_types(), config_.vm_cgroups, *reg, live));
 
   if (intent->type == LabelType::kStatic) {
     auto label = make_static_label(*intent, m);

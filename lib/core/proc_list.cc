@@ -31,11 +31,13 @@ void collect_cgroup(const std::string& dir, int depth, std::vector<pid_t>& out) 
 
 }  // namespace
 
-std::vector<pid_t> vm_cgroup_pids(const std::string& cgroup_root) {
+std::vector<pid_t> vm_cgroup_pids(const std::vector<std::string>& cgroups,
+                                  const std::string& cgroup_root) {
   std::vector<pid_t> out;
-  for (const char* slice : {"/machine.slice", "/systemd/machine.slice"}) {
-    collect_cgroup(cgroup_root + slice, 0, out);
-    if (!out.empty()) break;
+  for (const std::string& cg : cgroups) {
+    size_t before = out.size();
+    collect_cgroup(cgroup_root + cg, 0, out);
+    if (out.size() == before) collect_cgroup(cgroup_root + "/systemd" + cg, 0, out);
   }
   return out;
 }

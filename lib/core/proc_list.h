@@ -20,10 +20,11 @@ namespace svirt::internal {
 // are not in it, ones that exit may still be.
 Result<std::vector<pid_t>> proc_pids();
 
-// The pids of every cgroup below systemd's machine.slice (cgroup v2, or the
-// v1 name=systemd hierarchy) of the cgroup tree mounted at `cgroup_root`,
-// where libvirt and systemd-machined run VMs; empty when there is no such
-// slice.
-std::vector<pid_t> vm_cgroup_pids(const std::string& cgroup_root = "/sys/fs/cgroup");
+// The pids of every cgroup at and below each of `cgroups` (paths below the
+// root, "/machine.slice": where libvirt and systemd-machined run VMs), in the
+// cgroup v2 tree mounted at `cgroup_root` or, where it is not there, in the
+// v1 name=systemd hierarchy below it; cgroups that do not exist add nothing.
+std::vector<pid_t> vm_cgroup_pids(const std::vector<std::string>& cgroups,
+                                  const std::string& cgroup_root = "/sys/fs/cgroup");
 
 }  // namespace svirt::internal

@@ -55,8 +55,9 @@ class FlakyBackend final : public LabelBackend {
   Result<void> set_socket_label(const std::string& l) override { return inner_->set_socket_label(l); }
   Result<void> clear_socket_label() override { return inner_->clear_socket_label(); }
   Result<std::string> process_label(pid_t pid) override { return inner_->process_label(pid); }
-  Result<std::vector<RunningProcess>> running_processes() override {
-    return inner_->running_processes();
+  Result<std::vector<RunningProcess>> running_processes(
+      const std::vector<std::string>& vm_cgroups) override {
+    return inner_->running_processes(vm_cgroups);
   }
 
  private:

@@ -354,6 +354,13 @@ void test_foreign_vm_process(void** st) {
   assert_int_equal(over.error().code, ErrorCode::kConflict);
   assert_non_null(strstr(over.error().message.c_str(),
                          ("running process " + std::to_string(vm)).c_str()));
+  // Told to look in no cgroup, svirt does not see it.
+  Config blind;
+  blind.process_context = "system_u:system_r:virtd_t:s0-s0:c0.c7";
+  blind.vm_cgroups.clear();
+  auto unseen = open_test_manager(f.state, blind)->prepare(static_domain("unseen", "s0:c1,c2"));
+  assert_true(unseen.ok());
+  assert_true(open_test_manager(f.state, blind)->release("unseen").ok());
 
   Error last;
   std::vector<CategorySet> got = fill(*m, "d", &last);
@@ -374,8 +381,9 @@ void test_foreign_vm_process(void** st) {
   reap(elsewhere);
 }
 
-// The SELinux backend finds VMs it did not start in machine.slice: every
-// cgroup below it (v2 layout, else v1's name=systemd), nothing elsewhere.
+// The SELinux backend finds VMs it did not start in the configured cgroups
+// (machine.slice by default): every cgroup below each (v2 layout, else v1's
+// name=systemd), nothing elsewhere.
 void test_machine_slice_pids(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
   auto procs = [](const std::string& dir, const std::string& text) {
@@ -387,7 +395,8 @@ void test_machine_slice_pids(void** st) {
   procs(v2 + "/machine.slice/machine-qemu\\x2d1\\x2dweb.scope", "123\n456\n");
   procs(v2 + "/machine.slice/machine-qemu\\x2d2\\x2ddb.scope/libvirt/emulator", "789\n");
   procs(v2 + "/system.slice/sshd.service", "42\n");
-  std::vector<pid_t> got = internal::vm_cgroup_pids(v2);
+  const std::vector<std::string> dflt = Config{}.vm_cgroups;
+  std::vector<pid_t> got = internal::vm_cgroup_pids(dflt, v2);
   std::sort(got.begin(), got.end());
   assert_int_equal(got.size(), 3);
   assert_int_equal(got[0], 123);
@@ -396,10 +405,25 @@ void test_machine_slice_pids(void** st) {
 
   std::string v1 = f.dir + "/v1";
   procs(v1 + "/systemd/machine.slice/machine-qemu\\x2d3.scope", "321\n");
-  got = internal::vm_cgroup_pids(v1);
+  got = internal::vm_cgroup_pids(dflt, v1);
   assert_int_equal(got.size(), 1);
   assert_int_equal(got[0], 321);
-  assert_true(internal::vm_cgroup_pids(f.dir + "/none").empty());
+  assert_true(internal::vm_cgroup_pids(dflt, f.dir + "/none").empty());
+
+  // More cgroups configured: a stack's own slice too; none: nothing read.
+  procs(v2 + "/vms.slice/web", "555\n");
+  got = internal::vm_cgroup_pids({"/machine.slice", "/vms.slice"}, v2);
+  assert_int_equal(got.size(), 4);
+  assert_true(std::find(got.begin(), got.end(), 555) != got.end());
+  assert_true(internal::vm_cgroup_pids({}, v2).empty());
+  auto bad = Config::parse("[security]\nvm_cgroups = /\n");
+  assert_false(bad.ok());
+  assert_non_null(strstr(bad.error().message.c_str(), "vm_cgroups"));
+  assert_false(Config::parse("[security]\nvm_cgroups = /a/../b\n").ok());
+  auto two = Config::parse("[security]\nvm_cgroups = /machine.slice;/vms.slice/\n");
+  assert_true(two.ok() && two->vm_cgroups.size() == 2 && two->vm_cgroups[1] == "/vms.slice");
+  auto none = Config::parse("[security]\nvm_cgroups =\n");
+  assert_true(none.ok() && none->vm_cgroups.empty());
 }
 
 // After a restart reserve_label registers a running domain's whole set
