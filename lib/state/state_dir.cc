@@ -16,13 +16,13 @@
 #include <sstream>
 
 #include "core/durable_file.h"
+#include "state/files_journal.h"
 #include "state/keyfile.h"
 #include "state/label_bytes.h"
 
 namespace svirt::internal {
 namespace {
 
-constexpr const char* kFiles = "files.db";
 constexpr const char* kDomains = "domains";
 
 Error state_error(const std::string& dir, const std::string& what, int err) {
@@ -66,6 +66,9 @@ FileRecord* find_record(FileTable& files, const FileIdentity& id, const std::str
   if (it != files.end() && !it->second.identity.known()) return &it->second;
   return nullptr;
 }
+
+StateDir::StateDir(std::string dir)
+    : dir_(std::move(dir)), files_(std::make_shared<FilesJournal>(dir_)) {}
 
 Result<StateDir> StateDir::open(const std::string& dir) {
   if (dir.empty() || dir[0] != '/')
@@ -114,73 +117,9 @@ Result<std::optional<std::string>> StateDir::read(const std::string& name) const
   return std::optional<std::string>{std::move(s)};
 }
 
-Result<FileTable> StateDir::load_files() const {
-  auto text = read(kFiles);
-  if (!text) return std::move(text).error();
-  FileTable table;
-  if (!text->has_value()) return table;
-  KeyFile k;
-  SVIRT_TRY(parse_keyfile(k, **text, dir_ + "/" + kFiles));
-  gsize n = 0;
-  gchar** groups = g_key_file_get_groups(k.kf, &n);
-  for (gsize i = 0; i < n; ++i) {
-    FileRecord r;
-    auto corrupt = [&](const Error& e) {
-      g_strfreev(groups);
-      return make_error(ErrorCode::kOperationFailed,
-                        dir_ + "/" + kFiles + " is corrupt: " + e.message);
-    };
-    // Paths are bytes too: a disk named in Latin-1 must keep its record.
-    auto path = get_key_bytes(k.kf, groups[i], "path");
-    if (!path) return corrupt(path.error());
-    r.path = path->value_or("");
-    auto original = get_key_bytes(k.kf, groups[i], "original");
-    if (!original) return corrupt(original.error());
-    r.original = std::move(*original);
-    std::string id = get_string(k.kf, groups[i], "identity");
-    if (!id.empty()) {
-      auto parsed = FileIdentity::parse(id);
-      if (!parsed) return corrupt(parsed.error());
-      r.identity = *parsed;
-    }
-    for (size_t a = 0;; ++a) {
-      auto alias = get_key_bytes(k.kf, groups[i], "alias" + std::to_string(a));
-      if (!alias) return corrupt(alias.error());
-      if (!alias->has_value()) break;
-      r.aliases.push_back(std::move(**alias));
-    }
-    r.label = get_string(k.kf, groups[i], "label");
-    r.kind = get_string(k.kf, groups[i], "kind");
-    gsize nu = 0;
-    gchar** users = g_key_file_get_string_list(k.kf, groups[i], "users", &nu, nullptr);
-    for (gsize u = 0; u < nu; ++u) r.users.emplace_back(users[u]);
-    g_strfreev(users);
-    if (!r.path.empty()) table.emplace(r.path, std::move(r));
-  }
-  g_strfreev(groups);
-  return table;
-}
+Result<FileTable> StateDir::load_files() const { return files_->load(); }
 
-Result<void> StateDir::save_files(const FileTable& files) const {
-  KeyFile k;
-  size_t i = 0;
-  for (const auto& [path, r] : files) {
-    std::string g = "file " + std::to_string(i++);
-    set_key_bytes(k.kf, g.c_str(), "path", r.path);
-    if (r.identity.known())
-      g_key_file_set_string(k.kf, g.c_str(), "identity", r.identity.format().c_str());
-    for (size_t a = 0; a < r.aliases.size(); ++a)
-      set_key_bytes(k.kf, g.c_str(), "alias" + std::to_string(a), r.aliases[a]);
-    // The exact bytes: a restore writes back what the file held.
-    if (r.original) set_key_bytes(k.kf, g.c_str(), "original", *r.original);
-    g_key_file_set_string(k.kf, g.c_str(), "label", r.label.c_str());
-    if (!r.kind.empty()) g_key_file_set_string(k.kf, g.c_str(), "kind", r.kind.c_str());
-    std::vector<const gchar*> users;
-    for (const std::string& u : r.users) users.push_back(u.c_str());
-    g_key_file_set_string_list(k.kf, g.c_str(), "users", users.data(), users.size());
-  }
-  return write_atomic(kFiles, keyfile_text(k), /*durable=*/true);
-}
+Result<void> StateDir::save_files(const FileTable& files) const { return files_->save(files); }
 
 static std::string domain_file(const std::string& name) {
   return std::string(kDomains) + "/" + name + ".state";

@@ -4,24 +4,26 @@
 // process on the host.
 //
 //   lock            flock()ed for the length of each lifecycle operation
-//   files.db        one record per relabelled file: its path, device and
-//                   inode, original label, label set, domains using it. Rewritten (fsync + rename) BEFORE any
-//                   label in it is changed, so it doubles as the intent journal:
-//                   after a crash, every file a domain may have touched is listed
-//                   with the label to put back.
+//   files.journal   one record per relabelled file: its path, device and
+//                   inode, original label, label set, domains using it, kept
+//                   as an append-only journal (state/files_journal.h). Each
+//                   change is appended and made durable BEFORE any label in it
+//                   is changed, so after a crash every file a domain may have
+//                   touched is listed with the label to put back. (files.db,
+//                   the key file earlier releases rewrote whole, is converted.)
 //   mcs.db          category pairs in use, by domain (dynamic and static), and
 //                   the boot they belong to
 //   domains/NAME.state   live XML, state, pid + start time + boot id
 //
-// All files are GLib key files, replaced atomically (temporary file, rename).
-// Only files.db is also made durable (fsync of the file and the directory):
+// The others are GLib key files, replaced atomically (temporary file, rename).
+// Only the files journal is made durable (one fdatasync per change):
 // it is the one record a crash of the host must not lose, since the labels it
 // protects are on disk. Pairs and domain records describe processes, and no
 // process survives a reboot: they are written without fsync, which the page
 // cache makes safe against a crash of svirt itself, and after a crash of the
 // host whatever they hold (old, new, empty or cut short) belongs to an earlier
 // boot. Such leftovers are read as absent: recovery then finds every file of
-// files.db whose users have no domain record and restores it.
+// the journal whose users have no domain record and restores it.
 // Callers hold the lock (StateLock) around every read-modify-write sequence.
 #pragma once
 
@@ -30,6 +32,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +66,7 @@ struct FileRecord {
   std::string label;                    // label svirt set
   std::vector<std::string> users;       // domains holding it, in order of arrival
   std::string kind;                     // resource kind name, for reports
+  bool operator==(const FileRecord&) const = default;
 };
 using FileTable = std::map<std::string, FileRecord>;  // by resolved path
 
@@ -93,6 +97,8 @@ class StateLock {
   UniqueFd fd_;  // closing it releases the flock
 };
 
+class FilesJournal;
+
 class StateDir {
  public:
   // Creates the directory (0700) if needed and checks it is writable.
@@ -122,8 +128,10 @@ class StateDir {
   Result<std::optional<std::string>> read(const std::string& name) const;
 
  private:
-  explicit StateDir(std::string dir) : dir_(std::move(dir)) {}
+  explicit StateDir(std::string dir);
   std::string dir_;
+  // Shared by copies: the table it caches is the journal's, whoever reads it.
+  std::shared_ptr<FilesJournal> files_;
 };
 
 // This boot's id (/proc/sys/kernel/random/boot_id).

@@ -354,13 +354,13 @@ void test_recovery_after_host_crash_leftovers(void** st) {
     assert_true(m->prepare(test_domain("cut", disk_xml(a))).ok());
     assert_true(m->prepare(test_domain("lost", disk_xml(b))).ok());
   }
-  // Only files.db is durable. What the crash left of the rest: one domain
+  // Only the files journal is durable. What the crash left of the rest: one domain
   // record cut short, the other never written, the registry cut short.
   leave_after_host_crash(f.state + "/domains/cut.state", "[domain]\nname=cu");
   assert_int_equal(unlink((f.state + "/domains/lost.state").c_str()), 0);
   leave_after_host_crash(f.state + "/mcs.db", "[pairs\nc1,c");
 
-  auto m = open_test_manager(f.state);  // recovery restores every file files.db lists
+  auto m = open_test_manager(f.state);  // recovery restores every file the journal lists
   assert_false(label_of(a).has_value());
   assert_false(label_of(b).has_value());
   assert_true(m->list()->empty());
@@ -433,9 +433,9 @@ void test_domain_without_resources_writes_no_file_records(void** st) {
   auto m = open_test_manager(f.state);
   assert_true(m->prepare(test_domain("empty", "")).ok());
   struct stat sb {};
-  assert_int_equal(stat((f.state + "/files.db").c_str(), &sb), -1);
+  assert_int_equal(stat((f.state + "/files.journal").c_str(), &sb), -1);
   assert_true(m->release("empty").ok());
-  assert_int_equal(stat((f.state + "/files.db").c_str(), &sb), -1);
+  assert_int_equal(stat((f.state + "/files.journal").c_str(), &sb), -1);
 }
 
 void test_running_domain_kept_and_release_refused(void** st) {
@@ -699,7 +699,7 @@ void test_originals_restored_byte_exact(void** st) {
     assert_true(label_of(f.dir + "/odd" + std::to_string(i) + ".img") == kOddOriginals[i]);
 }
 
-// files.db keeps every byte of an original, and an original a key file
+// The files journal keeps every byte of an original, and an original a key file
 // holds as it is is written as before: one "original" key.
 void test_file_records_keep_every_byte(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
@@ -726,13 +726,14 @@ void test_file_records_keep_every_byte(void** st) {
   for (size_t i = 0; i < originals.size(); ++i)
     assert_true(back->at(f.dir + "/f" + std::to_string(i)).original == originals[i]);
 
-  std::ifstream in(f.state + "/files.db");
+  // The journal's records are key-file text behind a binary frame.
+  std::ifstream in(f.state + "/files.journal");
   std::stringstream text;
   text << in.rdbuf();
   std::string db = text.str();
-  assert_non_null(strstr(db.c_str(), "\noriginal=system_u:object_r:virt_image_t:s0\n"));
-  assert_non_null(strstr(db.c_str(), "\noriginal_bytes=system_u:object_r:virt_image_t:s0\\x00\n"));
-  assert_non_null(strstr(db.c_str(), "\noriginal=system_u:object_r:x_t:s0\\nrestored  /etc"));
+  assert_true(db.find("\noriginal=system_u:object_r:virt_image_t:s0\n") != std::string::npos);
+  assert_true(db.find("\noriginal_bytes=system_u:object_r:virt_image_t:s0\\x00\n") != std::string::npos);
+  assert_true(db.find("\noriginal=system_u:object_r:x_t:s0\\nrestored  /etc") != std::string::npos);
 }
 
 // Records written before originals were kept as bytes read as they did,

@@ -124,7 +124,7 @@ void test_system_paths_refused(void** st) {
     assert_non_null(strstr(s.error().message.c_str(), p.c_str()));
   }
   // svirt's own state directory is no save file either.
-  auto s = f.m->save_label("vm", f.state + "/files.db");
+  auto s = f.m->save_label("vm", f.state + "/files.journal");
   assert_false(s.ok());
   assert_int_equal(records(f), 0);
 }

@@ -97,10 +97,12 @@ check_recovered() {  # check_recovered DESC
   if [ ${#bad[@]} = 0 ]; then ok "$1"; else notok "$1" "${bad[@]}"; fi
 }
 
-prepare_points="gen_label:pair-registered prepare:domain-recorded apply:intent-recorded
-apply:label-set:1 apply:label-set:2 prepare:labels-applied"
+# journal:appended: the record is written but not yet synced (a crash of svirt
+# alone keeps it: the page cache holds it).
+prepare_points="gen_label:pair-registered prepare:domain-recorded journal:appended:1
+apply:intent-recorded apply:label-set:1 apply:label-set:2 prepare:labels-applied"
 release_points="restore:label-restored:1 restore:label-restored:2 release:labels-restored
-release:label-released"
+journal:appended:1 release:label-released"
 
 for p in $prepare_points; do
   setup_world || { notok "setup for $p"; continue; }

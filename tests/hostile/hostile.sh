@@ -96,11 +96,11 @@ new_state
 mkdir -p "$IMG/dir.img"
 domain vm "$(file_disk "$IMG/dir.img")"
 svt prepare "$X/vm.xml"
-expect_rc 2 && expect_one_error "dir\.img.*directory, not a regular file" && [ ! -e "$STATE/files.db" ]
+expect_rc 2 && expect_one_error "dir\.img.*directory, not a regular file" && [ ! -e "$STATE/files.journal" ]
 result $? "a directory as a type='file' disk is refused (exit 2), nothing recorded"
 
 new_state
 domain vm "$(file_disk /dev/zero)"
 svt prepare "$X/vm.xml"
-expect_rc 2 && expect_one_error "/dev/zero" && [ ! -e "$STATE/files.db" ]
+expect_rc 2 && expect_one_error "/dev/zero" && [ ! -e "$STATE/files.journal" ]
 result $? "/dev/zero as a type='file' disk is refused (exit 2), nothing recorded"

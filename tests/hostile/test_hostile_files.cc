@@ -294,7 +294,7 @@ void test_deleted(void** st) {
   assert_true(any_contains(r->warnings, "is gone"));
 }
 
-// A name that is not UTF-8 keeps its record (files.db is a key file). XML
+// A name that is not UTF-8 keeps its record (the journal holds key-file text). XML
 // cannot spell one, but a symlink can lead to one, and a save file's path
 // comes from the caller.
 void test_non_utf8_name(void** st) {

@@ -95,7 +95,7 @@ check_kind() {  # DESCRIPTION DEVICES ERE
   new_state
   domain kind "$2"
   svt prepare "$X/kind.xml"
-  expect_rc 2 && expect_one_error "$3" && expect_no_stdout && [ ! -e "$STATE/files.db" ] &&
+  expect_rc 2 && expect_one_error "$3" && expect_no_stdout && [ ! -e "$STATE/files.journal" ] &&
     expect_label "$IMG/plain" "$ORIG"
   result $? "$1"
 }
