@@ -137,6 +137,14 @@ class SVIRT_EXPORT SecurityDriver {
   // with one error per path.
   virtual RestoreReport forget_labels(const DomainDef& def, const std::vector<std::string>& paths);
 
+  // Asked on release when the domain's records are gone although prepare
+  // recorded files for it (its state was damaged or removed): an error for
+  // each resource that still carries the label this domain gave it, whose
+  // original is lost, so release does not report success. Once such a file
+  // is put right by hand, release passes. The default, for drivers that
+  // record nothing: an empty report.
+  virtual RestoreReport check_unrecorded(const DomainDef& def);
+
   // In the parent, before fork: what the child must do so the exec'd
   // program runs under the domain's process label (ExecPlan::enter).
   virtual Result<ExecPlan> plan_process_label(const DomainDef& def) = 0;

@@ -34,6 +34,8 @@ bool LabelBackend::same_label(const std::string& a, const std::string& b) const 
 
 SecurityDriver::~SecurityDriver() = default;
 
+RestoreReport SecurityDriver::check_unrecorded(const DomainDef& /*def*/) { return {}; }
+
 RestoreReport SecurityDriver::forget_labels(const DomainDef& def,
                                             const std::vector<std::string>& paths) {
   RestoreReport r;

@@ -602,6 +602,33 @@ Result<LabelReport> LabelingDriver::set_all_labels(const DomainDef& def,
   return out;
 }
 
+void LabelingDriver::check_unrecorded(const ResourceLabel& r, const OpenedPath& opened,
+                                      RestoreReport& report) {
+  // Files the VM creates itself, and trees (their own records), are not
+  // necessarily recorded; every other labelled resource was, before its label
+  // changed.
+  if (label_when_present(r.kind) || labels_tree(r.kind, opened.st)) return;
+  auto cur = backend_->get_label(opened.fd.get(), opened.resolved);
+  if (!cur || !*cur || !backend_->same_label(std::string(label_text(**cur)), *r.label)) return;
+  report.errors.push_back(make_error(
+      ErrorCode::kOperationFailed,
+      describe(r) + ": svirt holds no record of its original label, and it still carries " +
+          *r.label + ", the label this domain gave it: the record was lost (state damaged or "
+          "removed); give the file its label back by hand (restorecon, chcon), then release again"));
+}
+
+RestoreReport LabelingDriver::check_unrecorded(const DomainDef& def) {
+  RestoreReport report;
+  auto res = plan_resources(def, std::string(model().model), label_of(def), defaults_, config_);
+  if (!res) return report;
+  for (const ResourceLabel& r : *res) {
+    if (!r.label) continue;
+    auto opened = open_resource(r.path, path_policy_);
+    if (opened) check_unrecorded(r, *opened, report);
+  }
+  return report;
+}
+
 RestoreReport LabelingDriver::restore_all_labels(const DomainDef& def,
                                                  const TransactionOptions& options) {
   RestoreReport report = forget_shared(def.name, options);

@@ -53,6 +53,7 @@ class LabelingDriver final : public SecurityDriver {
                                             const std::string& path) override;
   RestoreReport restore_saved_state_label(const DomainDef& def, const std::string& path) override;
   RestoreReport forget_labels(const DomainDef& def, const std::vector<std::string>& paths) override;
+  RestoreReport check_unrecorded(const DomainDef& def) override;
   Result<ExecPlan> plan_process_label(const DomainDef& def) override;
   Result<void> set_socket_label(const DomainDef& def) override;
   Result<void> clear_socket_label(const DomainDef& def) override;
@@ -90,6 +91,9 @@ class LabelingDriver final : public SecurityDriver {
     Error error;         // kError: why no name could be opened
   };
   RecordedFile open_recorded(const FileRecord& rec) const;
+  // An error in `report` if `r`'s file still carries the label this domain
+  // gave it (see check_unrecorded(DomainDef)).
+  void check_unrecorded(const ResourceLabel& r, const OpenedPath& opened, RestoreReport& report);
   // Resolved paths of planned resources that exist now.
   std::vector<std::string> resolve_paths(const std::vector<ResourceLabel>& resources);
   // Filesystem shares: the whole tree, with a record of its own.

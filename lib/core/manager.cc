@@ -114,7 +114,18 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
     out.name = rec.name;
     auto live = live_of(rec);
     if (!live) return std::move(live).error();
+    // Prepare recorded files for it and none is left: the records were lost,
+    // and a file that still carries the domain's label lost its original.
+    bool lost = false;
+    if (rec.files > 0) {
+      auto table = state->load_files();
+      lost = table && internal::records_held_by(*table, rec.name) == 0;
+    }
     out.restore = driver->restore_all_labels(*live, txn);
+    if (lost) {
+      RestoreReport unrecorded = driver->check_unrecorded(*live);
+      for (Error& e : unrecorded.errors) out.restore.errors.push_back(std::move(e));
+    }
     out.warnings = out.restore.warnings;
     if (!out.restore.ok()) return released(*live, std::move(out));
     internal::fault_point("release:labels-restored");
@@ -317,6 +328,7 @@ Result<PreparedDomain> SecurityManager::Impl::prepare(const DomainDef& def,
   rec.boot_id = internal::current_boot_id();
   rec.live_xml = out.live.format(FormatMode::kLive);
   rec.state = "prepared";
+  if (auto t = state->load_files(); t) rec.files = internal::records_held_by(*t, def.name);
   if (auto w = state->write_domain(rec); !w) {
     (void)drv.restore_all_labels(out.live, txn);
     (void)drv.release_label(out.live);
@@ -588,7 +600,18 @@ Result<RestoreReport> SecurityManager::forget(const std::string& name,
   } else {
     def.name = name;  // records without a domain: what recovery left behind
   }
-  return impl_->driver->forget_labels(def, paths);
+  RestoreReport r = impl_->driver->forget_labels(def, paths);
+  // What was forgotten on purpose is no lost record on release.
+  if (rec->has_value()) {
+    auto table = impl_->state->load_files();
+    if (table) {
+      DomainRecord updated = **rec;
+      updated.files = internal::records_held_by(*table, name);
+      if (updated.files != (*rec)->files)
+        if (auto w = impl_->state->write_domain(updated); !w) r.errors.push_back(std::move(w).error());
+    }
+  }
+  return r;
 }
 
 Result<void> SecurityManager::set_socket_label(const std::string& name) {

@@ -98,6 +98,15 @@ class StackDriver final : public SecurityDriver {
     return backward([&](SecurityDriver& d) { return d.restore_saved_state_label(def, path); });
   }
 
+  RestoreReport check_unrecorded(const DomainDef& def) override {
+    RestoreReport all;
+    for (auto& d : drivers_) {
+      RestoreReport r = d->check_unrecorded(def);
+      for (auto& e : r.errors) all.errors.push_back(std::move(e));
+    }
+    return all;
+  }
+
   // A path is forgotten by whichever model recorded it; only a path no
   // model knows is an error.
   RestoreReport forget_labels(const DomainDef& def, const std::vector<std::string>& paths) override {

@@ -57,6 +57,13 @@ Result<FileIdentity> FileIdentity::parse(const std::string& text) {
   return id;
 }
 
+size_t records_held_by(const FileTable& files, const std::string& name) {
+  size_t n = 0;
+  for (const auto& [path, rec] : files)
+    if (std::find(rec.users.begin(), rec.users.end(), name) != rec.users.end()) ++n;
+  return n;
+}
+
 FileRecord* find_record(FileTable& files, const FileIdentity& id, const std::string& path) {
   if (id.known()) {
     for (auto& [key, rec] : files)
@@ -135,6 +142,7 @@ static Result<DomainRecord> parse_domain(const std::string& text, const std::str
   r.pid = static_cast<pid_t>(g_key_file_get_int64(k.kf, "domain", "pid", nullptr));
   r.start_time = g_key_file_get_uint64(k.kf, "domain", "start_time", nullptr);
   r.boot_id = get_string(k.kf, "domain", "boot_id");
+  r.files = g_key_file_get_uint64(k.kf, "domain", "files", nullptr);
   if (r.name.empty())
     return make_error(ErrorCode::kOperationFailed, origin + " is corrupt: no name");
   // Every record is written whole, with all of these: one without is cut short.
@@ -189,6 +197,7 @@ Result<void> StateDir::write_domain(const DomainRecord& r) const {
   g_key_file_set_int64(k.kf, "domain", "pid", r.pid);
   g_key_file_set_uint64(k.kf, "domain", "start_time", r.start_time);
   g_key_file_set_string(k.kf, "domain", "boot_id", r.boot_id.c_str());
+  if (r.files != 0) g_key_file_set_uint64(k.kf, "domain", "files", r.files);
   g_key_file_set_string(k.kf, "domain", "live_xml", r.live_xml.c_str());
   return write_atomic(domain_file(r.name), keyfile_text(k), /*durable=*/false);
 }

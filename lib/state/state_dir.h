@@ -82,7 +82,13 @@ struct DomainRecord {
   pid_t pid = 0;
   uint64_t start_time = 0;  // /proc/PID/stat field 22, to tell a recycled pid apart
   std::string boot_id;      // a record from an earlier boot has no live process
+  // How many file records held the domain when it was prepared: release
+  // finding none although there were some means the records were lost.
+  uint64_t files = 0;
 };
+
+// How many records of `files` the domain `name` holds.
+size_t records_held_by(const FileTable& files, const std::string& name);
 
 // pair "cA,cB" -> domain name
 using McsRegistry = std::map<std::string, std::string>;

@@ -427,6 +427,33 @@ void test_release_reports_paths_as_written(void** st) {
   assert_false(label_of(b).has_value());
 }
 
+// The files journal lost while a domain runs (emptied, removed): release
+// does not pretend the image got its original back. It fails, naming the
+// file, and keeps the domain; once the label is put right by hand, release
+// succeeds.
+void test_lost_record_fails_release(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  const std::string img = f.dir + "/lost.img";
+  write_file(img);
+  set_label(img, "system_u:object_r:virt_image_t:s0");
+  auto m = open_test_manager(f.state);
+  auto p = m->prepare(test_domain("vm", disk_xml(img)));
+  assert_true(p.ok());
+  const std::string given = *label_of(img);
+  assert_int_equal(truncate((f.state + "/files.journal").c_str(), 0), 0);
+  auto r = m->release("vm");
+  assert_true(r.ok());
+  assert_false(r->restore.ok());
+  assert_non_null(strstr(r->restore.errors.at(0).message.c_str(), "lost.img"));
+  assert_non_null(strstr(r->restore.errors.at(0).message.c_str(), "no record of its original"));
+  assert_string_equal(label_of(img)->c_str(), given.c_str());
+  assert_int_equal(m->list()->size(), 1);
+  set_label(img, "system_u:object_r:virt_image_t:s0");
+  auto again = m->release("vm");
+  assert_true(again.ok() && again->restore.ok());
+  assert_true(m->list()->empty());
+}
+
 // A domain without resources has nothing to journal: no durable write.
 void test_domain_without_resources_writes_no_file_records(void** st) {
   auto& f = *static_cast<Fixture*>(*st);
@@ -782,6 +809,7 @@ int main() {
       cmocka_unit_test_setup_teardown(test_registry_of_another_boot_ignored_corrupt_one_refused,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_reports_paths_as_written, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lost_record_fails_release, setup, teardown),
       cmocka_unit_test_setup_teardown(test_domain_without_resources_writes_no_file_records, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_running_domain_kept_and_release_refused, setup, teardown),
