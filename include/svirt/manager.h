@@ -97,7 +97,9 @@ struct SVIRT_EXPORT ReleaseReport {
   std::vector<std::string> warnings;
 };
 
-enum class DomainState { kPrepared, kRunning, kGone };
+// kDamaged: its record cannot be read (list() names it; recover() reports
+// why and leaves it, and its files, as they are).
+enum class DomainState { kPrepared, kRunning, kGone, kDamaged };
 SVIRT_EXPORT const char* domain_state_name(DomainState s) noexcept;
 
 struct SVIRT_EXPORT DomainStatus {

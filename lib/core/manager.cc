@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -38,6 +39,7 @@ const char* domain_state_name(DomainState s) noexcept {
     case DomainState::kPrepared: return "prepared";
     case DomainState::kRunning: return "running";
     case DomainState::kGone: return "gone";
+    case DomainState::kDamaged: return "damaged";
   }
   return "gone";
 }
@@ -193,8 +195,24 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
 
   Result<RecoveryReport> recover_locked(bool release_unstarted) {
     RecoveryReport report;
-    auto recs = state->list_domains();
+    std::vector<internal::StateDir::DamagedDomain> damaged;
+    auto recs = state->list_domains(&damaged);
     if (!recs) return std::move(recs).error();
+    for (const auto& d : damaged)
+      report.errors.push_back(d.error.wrap(
+          "domain '" + d.name + "' is left as it is, its files keep their labels (if its VM is "
+          "not running, move domains/" + d.name + ".state away and recover again to restore "
+          "them)"));
+    // The pair registry is derived from the domain records: a damaged one is
+    // set aside and rebuilt from them.
+    bool rebuild = false;
+    if (auto reg = state->load_registry(); !reg) {
+      auto aside = state->set_aside("mcs.db");
+      if (!aside) return std::move(aside).error();
+      report.warnings.push_back(reg.error().message + ": set aside as " + *aside +
+                                " and rebuilt from the domain records");
+      rebuild = true;
+    }
     std::string boot = internal::current_boot_id();
     std::vector<DomainRecord> kept;
     for (const DomainRecord& rec : *recs) {
@@ -208,7 +226,7 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
       g_debug("recovery: domain '%s' (%s, pid %d): %s", rec.name.c_str(), rec.state.c_str(),
               static_cast<int>(rec.pid), release ? "restore and release" : "keep");
       if (!release) {
-        if (alive) {
+        if (alive || rebuild) {
           auto live = live_of(rec);
           if (!live) {
             report.errors.push_back(std::move(live).error());
@@ -234,6 +252,13 @@ struct __attribute__((visibility("hidden"))) SecurityManager::Impl {
         continue;
       }
       report.released.push_back(rec.name);
+    }
+    // A damaged domain's pair and files are its own still: nothing of it is
+    // an orphan to restore.
+    for (const auto& d : damaged) {
+      DomainRecord r;
+      r.name = d.name;
+      kept.push_back(std::move(r));
     }
     reconcile(report, kept);
     return report;
@@ -502,9 +527,17 @@ Result<pid_t> SecurityManager::launch(const std::string& name, const std::vector
 Result<std::vector<DomainStatus>> SecurityManager::list() {
   auto held = impl_->lock();
   if (!held) return std::move(held).error();
-  auto recs = impl_->state->list_domains();
+  std::vector<internal::StateDir::DamagedDomain> damaged;
+  auto recs = impl_->state->list_domains(&damaged);
   if (!recs) return std::move(recs).error();
   std::vector<DomainStatus> out;
+  for (const auto& d : damaged) {
+    DomainStatus s;
+    s.name = d.name;
+    s.state = DomainState::kDamaged;
+    out.push_back(std::move(s));
+  }
+  auto by_name = [](const DomainStatus& a, const DomainStatus& b) { return a.name < b.name; };
   for (const DomainRecord& rec : *recs) {
     DomainStatus s;
     s.name = rec.name;
@@ -515,6 +548,7 @@ Result<std::vector<DomainStatus>> SecurityManager::list() {
     else s.state = DomainState::kPrepared;
     out.push_back(std::move(s));
   }
+  std::sort(out.begin(), out.end(), by_name);
   return out;
 }
 

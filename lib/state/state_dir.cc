@@ -170,7 +170,7 @@ Result<std::optional<DomainRecord>> StateDir::read_domain(const std::string& nam
   return std::optional<DomainRecord>{std::move(*rec)};
 }
 
-Result<std::vector<DomainRecord>> StateDir::list_domains() const {
+Result<std::vector<DomainRecord>> StateDir::list_domains(std::vector<DamagedDomain>* damaged) const {
   std::string d = dir_ + "/" + kDomains;
   std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(d.c_str()), closedir);
   if (!dir) return state_error(dir_, "cannot list domains", errno);
@@ -181,8 +181,13 @@ Result<std::vector<DomainRecord>> StateDir::list_domains() const {
     if (n.size() <= suffix.size() ||
         n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
-    auto rec = read_domain(n.substr(0, n.size() - suffix.size()));
-    if (!rec) return std::move(rec).error();
+    std::string name = n.substr(0, n.size() - suffix.size());
+    auto rec = read_domain(name);
+    if (!rec) {
+      if (damaged == nullptr) return std::move(rec).error();
+      damaged->push_back(DamagedDomain{name, std::move(rec).error()});
+      continue;
+    }
     if (rec->has_value()) out.push_back(std::move(**rec));
   }
   std::sort(out.begin(), out.end(),
@@ -200,6 +205,13 @@ Result<void> StateDir::write_domain(const DomainRecord& r) const {
   if (r.files != 0) g_key_file_set_uint64(k.kf, "domain", "files", r.files);
   g_key_file_set_string(k.kf, "domain", "live_xml", r.live_xml.c_str());
   return write_atomic(domain_file(r.name), keyfile_text(k), /*durable=*/false);
+}
+
+Result<std::string> StateDir::set_aside(const std::string& name) const {
+  std::string to = name + ".damaged-" + std::to_string(g_get_real_time() / G_USEC_PER_SEC);
+  if (::rename((dir_ + "/" + name).c_str(), (dir_ + "/" + to).c_str()) != 0)
+    return state_error(dir_, "cannot move " + name + " aside", errno);
+  return to;
 }
 
 Result<void> StateDir::remove_domain(const std::string& name) const {

@@ -122,7 +122,17 @@ class StateDir {
   Result<void> save_registry(const McsRegistry& reg) const;
 
   Result<std::optional<DomainRecord>> read_domain(const std::string& name) const;
-  Result<std::vector<DomainRecord>> list_domains() const;
+  // Every readable domain record. A record that cannot be read (damaged)
+  // stops only that domain: it is left out, and named in `damaged` with
+  // why, so the other domains keep working.
+  struct DamagedDomain {
+    std::string name;
+    Error error;
+  };
+  Result<std::vector<DomainRecord>> list_domains(std::vector<DamagedDomain>* damaged) const;
+  // Moves a damaged state file aside (NAME.damaged-TIMESTAMP), keeping it
+  // for inspection; returns the new name.
+  Result<std::string> set_aside(const std::string& name) const;
   Result<void> write_domain(const DomainRecord& rec) const;
   Result<void> remove_domain(const std::string& name) const;
 

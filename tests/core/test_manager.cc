@@ -427,6 +427,63 @@ void test_release_reports_paths_as_written(void** st) {
   assert_false(label_of(b).has_value());
 }
 
+// One damaged domain record stops only that domain: the others are listed,
+// released and recovered; recovery names the damaged one and leaves its
+// files alone until the record is moved away. A damaged pair registry is
+// set aside and rebuilt from the domain records.
+void test_damaged_records_contained(void** st) {
+  auto& f = *static_cast<Fixture*>(*st);
+  const std::string a = f.dir + "/a.img", b = f.dir + "/b.img", c = f.dir + "/c.img";
+  for (const std::string& p : {a, b, c}) {
+    write_file(p);
+    set_label(p, "system_u:object_r:virt_image_t:s0");
+  }
+  {
+    auto m = open_test_manager(f.state);
+    assert_true(m->prepare(test_domain("a", disk_xml(a))).ok());
+    assert_true(m->prepare(test_domain("b", disk_xml(b))).ok());
+    assert_true(m->prepare(test_domain("c", disk_xml(c))).ok());
+  }
+  const std::string a_given = *label_of(a);
+  std::FILE* fp = std::fopen((f.state + "/domains/a.state").c_str(), "w");
+  std::fputs("[domain\nname=a", fp);
+  std::fclose(fp);
+  auto m = open_test_manager(f.state);  // recovery on open does not fail
+  auto all = m->list();
+  assert_true(all.ok());
+  assert_int_equal(all->size(), 3);
+  assert_string_equal(all->at(0).name.c_str(), "a");
+  assert_int_equal(static_cast<int>(all->at(0).state), static_cast<int>(DomainState::kDamaged));
+  assert_true(m->release("b").ok());
+  assert_string_equal(label_of(b)->c_str(), "system_u:object_r:virt_image_t:s0");
+
+  // The registry: damaged, set aside and rebuilt on open, c's pair still held.
+  fp = std::fopen((f.state + "/mcs.db").c_str(), "w");
+  std::fputs("[pairs\nc1,c", fp);
+  std::fclose(fp);
+  m = open_test_manager(f.state);
+  auto reg = internal::StateDir::open(f.state)->load_registry();
+  assert_true(reg.ok());
+  bool holds_c = false;
+  for (const auto& [cats, owner] : *reg) holds_c |= owner == "c";
+  assert_true(holds_c);
+
+  // recover() names a and leaves it; it releases c, which never started.
+  auto rec = m->recover();
+  assert_true(rec.ok());
+  assert_int_equal(rec->errors.size(), 1);
+  assert_non_null(strstr(rec->errors[0].message.c_str(), "domain 'a' is left as it is"));
+  assert_string_equal(label_of(a)->c_str(), a_given.c_str());
+
+  // The way out for a: its record moved away, recovery restores its files.
+  assert_int_equal(rename((f.state + "/domains/a.state").c_str(), (f.dir + "/a.state").c_str()), 0);
+  auto out = m->recover();
+  assert_true(out.ok() && out->errors.empty());
+  assert_string_equal(label_of(a)->c_str(), "system_u:object_r:virt_image_t:s0");
+  assert_string_equal(label_of(c)->c_str(), "system_u:object_r:virt_image_t:s0");
+  assert_true(m->list()->empty());
+}
+
 // The files journal lost while a domain runs (emptied, removed): release
 // does not pretend the image got its original back. It fails, naming the
 // file, and keeps the domain; once the label is put right by hand, release
@@ -810,6 +867,7 @@ int main() {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_reports_paths_as_written, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lost_record_fails_release, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_damaged_records_contained, setup, teardown),
       cmocka_unit_test_setup_teardown(test_domain_without_resources_writes_no_file_records, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_running_domain_kept_and_release_refused, setup, teardown),
