@@ -621,10 +621,15 @@ RestoreReport LabelingDriver::check_unrecorded(const DomainDef& def) {
   RestoreReport report;
   auto res = plan_resources(def, std::string(model().model), label_of(def), defaults_, config_);
   if (!res) return report;
+  auto files = state_->load_files();
+  if (!files) return report;
   for (const ResourceLabel& r : *res) {
     if (!r.label) continue;
     auto opened = open_resource(r.path, path_policy_);
-    if (opened) check_unrecorded(r, *opened, report);
+    if (!opened) continue;
+    // A file another domain still holds is recorded: its original is kept.
+    if (find_record(*files, FileIdentity::of(opened->st), opened->resolved) != nullptr) continue;
+    check_unrecorded(r, *opened, report);
   }
   return report;
 }
